@@ -1,0 +1,55 @@
+# isnote: `make help` lists the targets. Every target installs what it needs on first use.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PARAMS ?= params/demo.yaml
+PYTHON_SYS ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+ENV_STAMP := $(VENV)/.isnote-installed
+
+.PHONY: help setup report demo-data test test-fast review review-import bench clean browser-deps
+
+help: ## List the targets and what they do
+	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z0-9_-]+:.*## / {printf "  \033[1m%-14s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+	@echo "  Variables: PARAMS=$(PARAMS) (parameters file of the run)"
+
+setup: $(ENV_STAMP) ## Create the virtual environment, install isnote and register the Jupyter kernel (once)
+
+$(ENV_STAMP): pyproject.toml requirements.lock
+	@test -x $(PY) || $(PYTHON_SYS) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.lock
+	$(PY) -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
+	$(PY) -m ipykernel install --sys-prefix --name isnote --display-name "isnote (Python 3)" >/dev/null
+	@touch $@
+
+report: $(ENV_STAMP) ## Run the whole chain on PARAMS (default: the synthetic demo data) and build the note
+	$(PY) -m isnote.pipeline run --params $(PARAMS)
+
+demo-data: $(ENV_STAMP) ## Regenerate the synthetic demo dataset in data/demo (byte for byte)
+	$(PY) -m isnote.demo.generate --out data/demo
+
+review: $(ENV_STAMP) ## Write outputs/review/to_review.xlsx: candidates awaiting a decision
+	$(PY) -m isnote.cli review-export --params $(PARAMS)
+
+review-import: $(ENV_STAMP) ## Import a filled workbook into the review register: make review-import FILE=... [FORCE=1]
+	$(PY) -m isnote.cli review-import --params $(PARAMS) --file "$(FILE)" $(if $(FORCE),--force,)
+
+browser-deps: ## Install headless Chromium from Debian (for the browser check), if missing
+	@command -v chromium >/dev/null 2>&1 || { \
+	  echo "Installing Debian chromium (browser check)..."; \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) \
+	  || echo "WARNING: could not install chromium; the browser check will be skipped"; }
+
+test: $(ENV_STAMP) browser-deps ## Run the whole test suite (library, notebooks, chain, browser check)
+	$(PY) -m pytest -q
+
+test-fast: $(ENV_STAMP) ## Run the library tests only (no notebook execution)
+	$(PY) -m pytest -q -m "not slow and not browser"
+
+bench: $(ENV_STAMP) ## Measure timings (screening at scale, report builds); writes outputs/bench.json
+	$(PY) -m isnote.bench --params $(PARAMS)
+
+clean: ## Remove generated outputs (keeps the virtual environment)
+	rm -rf outputs/* .build
+	@touch outputs/.gitkeep

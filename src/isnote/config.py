@@ -1,0 +1,118 @@
+"""Paths and parameters: the one place that knows where things are.
+
+Every path of a run is derived from the parameters file (default: params/demo.yaml), so that
+runs on different datasets never mix (each has its own `output_dir`).
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from .errors import InputError
+
+PROJECT_ROOT = Path(os.environ.get("ISNOTE_ROOT", Path(__file__).resolve().parents[2]))
+NOTEBOOKS_DIR = PROJECT_ROOT / "notebooks"
+PARAMS_DIR = PROJECT_ROOT / "params"
+DEFAULT_PARAMS = PARAMS_DIR / "demo.yaml"
+KERNEL_NAME = "isnote"
+
+REQUIRED_KEYS = ("output_dir", "current_wave", "waves", "inputs", "mapping", "review_register")
+
+
+def load_yaml(path: str | Path) -> Any:
+    path = Path(path)
+    try:
+        with path.open(encoding="utf-8") as fh:
+            return yaml.safe_load(fh)
+    except FileNotFoundError:
+        raise InputError(path, "fichier introuvable") from None
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        raise InputError(path, f"YAML illisible ({getattr(exc, 'problem', exc)})",
+                         row=(mark.line + 1) if mark else None) from None
+
+
+def resolve(path: str | Path, root: Path = PROJECT_ROOT) -> Path:
+    p = Path(path)
+    return p if p.is_absolute() else (root / p)
+
+
+@dataclass(frozen=True)
+class Layout:
+    """Where a run writes its outputs (all under `root`, the run's output_dir)."""
+
+    root: Path
+
+    @property
+    def notebooks(self) -> Path: return self.root / "notebooks"
+    @property
+    def clean(self) -> Path: return self.root / "clean"
+    @property
+    def tables(self) -> Path: return self.root / "tables"
+    @property
+    def figures(self) -> Path: return self.root / "figures"
+    @property
+    def review(self) -> Path: return self.root / "review"
+    @property
+    def key_figures(self) -> Path: return self.root / "key_figures.json"
+    @property
+    def note_html(self) -> Path: return self.root / "note.html"
+    @property
+    def note_pdf(self) -> Path: return self.root / "note.pdf"
+    @property
+    def state(self) -> Path: return self.root / ".state"
+
+    def ensure(self) -> "Layout":
+        for d in (self.root, self.notebooks, self.clean, self.tables, self.figures, self.review, self.state):
+            d.mkdir(parents=True, exist_ok=True)
+        return self
+
+
+class Params(dict):
+    """The parameters of a run (a dict) with helpers to resolve its paths."""
+
+    def __init__(self, data: dict, source: Path):
+        super().__init__(data)
+        self.source = source
+
+    def path(self, *keys: str) -> Path:
+        node: Any = self
+        for k in keys:
+            node = node[k]
+        return resolve(node)
+
+    @property
+    def layout(self) -> Layout:
+        return Layout(resolve(self["output_dir"]))
+
+    def yaml(self, key: str) -> Any:
+        """Load the YAML file that parameter `key` points to (keywords, actors, ...)."""
+        return load_yaml(self.path(key))
+
+    @property
+    def wave_keys(self) -> list[str]:
+        return list(self["waves"].keys())
+
+
+def load_params(path: str | Path | None = None) -> Params:
+    source = resolve(path) if path else DEFAULT_PARAMS
+    data = load_yaml(source)
+    if not isinstance(data, dict):
+        raise InputError(source, "le fichier de paramètres doit être un dictionnaire YAML")
+    missing = [k for k in REQUIRED_KEYS if k not in data]
+    if missing:
+        raise InputError(source, f"clé(s) manquante(s) : {', '.join(missing)}",
+                         expected="les clés " + ", ".join(REQUIRED_KEYS))
+    data["waves"] = {str(k): v for k, v in data["waves"].items()}
+    data["current_wave"] = str(data["current_wave"])
+    if data.get("previous_wave") is not None:
+        data["previous_wave"] = str(data["previous_wave"])
+    if data["current_wave"] not in data["waves"]:
+        raise InputError(source, f"current_wave {data['current_wave']!r} absente de waves",
+                         column="current_wave", expected="une des clés de waves")
+    return Params(data, source)
