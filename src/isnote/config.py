@@ -108,6 +108,9 @@ def load_params(path: str | Path | None = None) -> Params:
     if missing:
         raise InputError(source, f"clé(s) manquante(s) : {', '.join(missing)}",
                          expected="les clés " + ", ".join(REQUIRED_KEYS))
+    override = os.environ.get("ISNOTE_OUTPUT_DIR")
+    if override:                      # the pipeline stages a run in its own folder
+        data["output_dir"] = override
     data["waves"] = {str(k): v for k, v in data["waves"].items()}
     data["current_wave"] = str(data["current_wave"])
     if data.get("previous_wave") is not None:

@@ -81,3 +81,28 @@ def round_half_up(x: float, decimals: int = 1) -> float:
 
 def to_meur(euros) -> float | np.ndarray:
     return np.asarray(euros, dtype="float64") / 1e6 if not np.isscalar(euros) else float(euros) / 1e6
+
+
+# Kinds of recoverable fixes reported by parse_fr_numbers_detail (French labels: they end up
+# in the data-quality table).
+FIX_THOUSANDS_SPACE = "espace comme séparateur de milliers"
+FIX_NBSP = "espace insécable dans un nombre"
+FIX_EURO = "symbole € ou EUR retiré d'un montant"
+
+
+def parse_fr_numbers_detail(values: pd.Series) -> tuple[pd.Series, pd.Series, dict[str, pd.Series]]:
+    """Like parse_fr_numbers, but says which recoverable fix each cell needed.
+
+    Returns (numbers, invalid, fixes) where `fixes` maps a French label (FIX_*) to a boolean
+    Series flagging the valid cells that needed that fix. Surrounding spaces are not counted
+    here (the readers count them for every cell, numbers or not).
+    """
+    numbers, invalid, _ = parse_fr_numbers(values)
+    s = values.astype("string").str.strip()
+    valid = numbers.notna()
+    fixes = {
+        FIX_THOUSANDS_SPACE: (valid & s.str.contains(r"\d[ \t]\d", regex=True).fillna(False)).astype(bool),
+        FIX_NBSP: (valid & s.str.contains("[\u00a0\u202f\u2009\u2007]", regex=True).fillna(False)).astype(bool),
+        FIX_EURO: (valid & s.str.contains("€|EUR", regex=True).fillna(False)).astype(bool),
+    }
+    return numbers, invalid, fixes

@@ -1,0 +1,311 @@
+"""The one entry point of a run: execute the notebooks in order, then assemble the note.
+
+    python -m isnote.pipeline run --params params/demo.yaml [--force] [--no-pdf]
+
+Each step is a notebook executed by papermill into `<out>/notebooks/`. A step is skipped when
+nothing it depends on changed since its last successful run (content hashes of its inputs, the
+parameters, the notebook and the library code are recorded in `<out>/.state/steps.json`); so a
+changed review register does not re-ingest. The two results notebooks run in parallel.
+
+A run is staged: everything is written to a fresh copy of the previous outputs, and the new
+outputs replace the old ones in one atomic rename at the end. A run that fails or is
+interrupted leaves the previous complete outputs untouched.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import shutil
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .config import KERNEL_NAME, NOTEBOOKS_DIR, PROJECT_ROOT, Params, load_params, resolve
+from .errors import IsnoteError
+
+
+@dataclass(frozen=True)
+class Step:
+    name: str
+    notebook: str
+    params_keys: tuple[tuple[str, ...], ...] = ()   # parameter paths whose files it reads
+    after: tuple[str, ...] = ()                     # upstream steps (their outputs are inputs)
+    clean_inputs: tuple[str, ...] = ()              # files of <out>/clean it reads
+    extra: tuple[str, ...] = field(default=())      # other project paths (files or folders)
+
+
+STEPS: tuple[Step, ...] = (
+    Step("ingest", "01_ingest.ipynb",
+         params_keys=(("inputs",), ("mapping",), ("nomenclature",))),
+    Step("screening", "02_screening.ipynb",
+         params_keys=(("keywords",), ("actors",), ("typology",), ("review_register",)),
+         after=("ingest",)),
+    Step("typology", "03_typology.ipynb",
+         params_keys=(("typology",), ("review_register",)),
+         after=("ingest", "screening")),
+    Step("fse", "04_resultats_fse.ipynb",
+         params_keys=(("nomenclature",), ("survey_themes",), ("review_register",), ("typology",)),
+         after=("ingest", "screening", "typology")),
+    Step("iej", "05_resultats_iej.ipynb",
+         params_keys=(("nomenclature",), ("review_register",), ("typology",)),
+         after=("ingest", "screening", "typology")),
+)
+STAGES: tuple[tuple[str, ...], ...] = (("ingest",), ("screening",), ("typology",), ("fse", "iej"))
+
+
+# ---------------------------------------------------------------- hashing
+
+def _hash_path(h: "hashlib._Hash", path: Path) -> None:
+    if path.is_dir():
+        for p in sorted(path.rglob("*")):
+            if p.is_file() and "__pycache__" not in p.parts and not p.name.startswith("."):
+                h.update(str(p.relative_to(path)).encode())
+                h.update(p.read_bytes())
+    elif path.is_file():
+        h.update(path.read_bytes())
+    else:
+        h.update(b"<missing>")
+
+
+def _param_files(params: Params, keys: tuple[str, ...]) -> list[Path]:
+    node = params
+    for k in keys:
+        node = node.get(k) if isinstance(node, dict) else None
+        if node is None:
+            return []
+    if isinstance(node, dict):
+        out: list[Path] = []
+        for v in node.values():
+            if isinstance(v, dict):
+                out += [resolve(x) for x in v.values() if isinstance(x, str)]
+            elif isinstance(v, str):
+                out.append(resolve(v))
+        return sorted(out)
+    return [resolve(node)] if isinstance(node, str) else []
+
+
+def code_hash() -> str:
+    h = hashlib.sha256()
+    _hash_path(h, Path(__file__).resolve().parent)
+    return h.hexdigest()
+
+
+def step_key(step: Step, params: Params, upstream: dict[str, str], code: str) -> str:
+    h = hashlib.sha256()
+    h.update(params.source.read_bytes())
+    h.update(code.encode())
+    _hash_path(h, NOTEBOOKS_DIR / step.notebook)
+    for keys in step.params_keys:
+        for p in _param_files(params, keys):
+            h.update(str(p).encode())
+            _hash_path(h, p)
+    for up in step.after:
+        h.update(upstream.get(up, "").encode())
+    for extra in step.extra:
+        _hash_path(h, resolve(extra))
+    return h.hexdigest()
+
+
+# ---------------------------------------------------------------- execution
+
+class StepFailed(IsnoteError):
+    pass
+
+
+
+
+def run_notebook(step: Step, params: Params, out_root: Path) -> None:
+    import papermill as pm
+    from papermill.exceptions import PapermillExecutionError
+
+    target = out_root / "notebooks" / step.notebook
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = target.with_name(f".{target.stem}.running.ipynb")
+    try:
+        pm.execute_notebook(
+            str(NOTEBOOKS_DIR / step.notebook), str(tmp),
+            parameters={"params_path": str(params.source)},
+            kernel_name=KERNEL_NAME, cwd=str(PROJECT_ROOT),
+            progress_bar=False, log_output=False, request_save_on_cell_execute=False,
+        )
+    except PapermillExecutionError as exc:
+        if exc.ename in ("InputError", "ConsistencyError", "ReviewConflictError", "IsnoteError"):
+            raise StepFailed(f"étape « {step.name} » : {exc.evalue}") from None
+        raise StepFailed(f"étape « {step.name} » ({step.notebook}) : {exc.ename}: {exc.evalue} "
+                         f"— voir {tmp} (cellule {exc.exec_count})") from None
+    os.replace(tmp, target)
+
+
+def _load_state(path: Path) -> dict:
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (FileNotFoundError, json.JSONDecodeError):
+        return {}
+
+
+def _log(msg: str) -> None:
+    print(msg, flush=True)
+
+
+def plan(params: Params, layout, *, force: bool = False, pdf: bool = True) -> tuple[dict, dict, list[str], str]:
+    """Decide what must run: returns (keys, state, steps to run, assemble key)."""
+    state = {} if force else _load_state(layout.state / "steps.json")
+    code = code_hash()
+    keys: dict[str, str] = {}
+    dirty: set[str] = set()
+    for step in STEPS:
+        keys[step.name] = step_key(step, params, keys, code)
+        if state.get(step.name) != keys[step.name] or not (layout.notebooks / step.notebook).exists():
+            dirty.add(step.name)
+    assemble_key = hashlib.sha256(("|".join(keys[s.name] for s in STEPS) + code
+                                   + _tree_hash("content") + str(pdf)).encode()).hexdigest()
+    todo = [s.name for s in STEPS if s.name in dirty]
+    if state.get("assemble") != assemble_key or not layout.note_html.exists() \
+            or (pdf and not layout.note_pdf.exists()):
+        todo.append("assemble")
+    return keys, state, todo, assemble_key
+
+
+def run(params_path: str | None = None, *, force: bool = False, pdf: bool = True) -> dict:
+    """Run the chain; return a summary {step: 'ran'|'skipped', ..., 'seconds': ...}."""
+    t0 = time.perf_counter()
+    params = load_params(params_path)
+    final = params.layout.root
+    keys, state, todo, assemble_key = plan(params, params.layout, force=force, pdf=pdf)
+    summary: dict[str, object] = {s.name: "skipped" for s in STEPS}
+    summary["assemble"] = "skipped"
+    if not todo:
+        summary["seconds"] = round(time.perf_counter() - t0, 2)
+        return summary
+
+    # staging lives next to the output folder (same file system, so the final rename is atomic)
+    build_root = final.parent / f".{final.name}.staging"
+    stage = build_root / f"stage-{os.getpid()}"
+    if stage.exists():
+        shutil.rmtree(stage)
+    build_root.mkdir(parents=True, exist_ok=True)
+    if final.exists() and any(final.iterdir()):
+        shutil.copytree(final, stage, symlinks=True)
+    else:
+        stage.mkdir(parents=True)
+
+    os.environ["ISNOTE_OUTPUT_DIR"] = str(stage)
+    try:
+        staged_params = load_params(params.source)
+        layout = staged_params.layout.ensure()
+        state_file = layout.state / "steps.json"
+        by_name = {s.name: s for s in STEPS}
+        for stage_names in STAGES:
+            steps = [by_name[n] for n in stage_names if n in todo]
+            if not steps:
+                continue
+            for step in steps:
+                state.pop(step.name, None)
+            t = time.perf_counter()
+            if len(steps) == 1:
+                run_notebook(steps[0], staged_params, stage)
+            else:
+                with ThreadPoolExecutor(max_workers=len(steps)) as pool:
+                    futures = [pool.submit(run_notebook, s, staged_params, stage) for s in steps]
+                    for f in futures:
+                        f.result()
+            for step in steps:
+                state[step.name] = keys[step.name]
+                summary[step.name] = "ran"
+            _log(f"  {', '.join(s.name for s in steps)} : {time.perf_counter() - t:.1f} s")
+            _write_state(state_file, state)
+
+        from .keyfigures import dumps, merge_fragments
+        from .atomic import write_text
+        merged = merge_fragments(layout.state / "key_figures")
+        write_text(layout.key_figures, dumps(merged))
+
+        if "assemble" in todo:
+            t = time.perf_counter()
+            state.pop("assemble", None)
+            _assemble(staged_params, layout, pdf=pdf)
+            state["assemble"] = assemble_key
+            summary["assemble"] = "ran"
+            _log(f"  note : {time.perf_counter() - t:.1f} s")
+        _write_state(state_file, state)
+    except BaseException:
+        shutil.rmtree(stage, ignore_errors=True)
+        raise
+    finally:
+        os.environ.pop("ISNOTE_OUTPUT_DIR", None)
+
+    _publish(stage, final, build_root)
+    summary["seconds"] = round(time.perf_counter() - t0, 2)
+    return summary
+
+
+def _assemble(params: Params, layout, *, pdf: bool) -> None:
+    import importlib.util
+    if importlib.util.find_spec("isnote.note") is None:  # pragma: no cover - during development
+        return
+    from . import note
+    note.build(params, layout, pdf=pdf)
+
+
+def _tree_hash(rel: str) -> str:
+    h = hashlib.sha256()
+    _hash_path(h, PROJECT_ROOT / rel)
+    return h.hexdigest()
+
+
+def _write_state(path: Path, state: dict) -> None:
+    from .atomic import write_text
+    write_text(path, json.dumps(state, indent=2, sort_keys=True) + "\n")
+
+
+def _safe(name: str) -> str:
+    return "".join(c if c.isalnum() or c in "-_" else "_" for c in str(name))
+
+
+def _publish(stage: Path, final: Path, build_root: Path) -> None:
+    """Replace `final` by `stage` so that readers see the old or the new outputs, never a mix.
+
+    `final` (e.g. outputs/) is swapped with the staged folder by two renames; the old outputs are
+    moved aside first and removed afterwards. Between the two renames `final` does not exist for a
+    few microseconds: a reader sees "no outputs", never a mixture.
+    """
+    final.parent.mkdir(parents=True, exist_ok=True)
+    old = build_root / f"previous-{os.getpid()}"
+    if old.exists():
+        shutil.rmtree(old)
+    if final.exists():
+        os.replace(final, old)
+    os.replace(stage, final)
+    if old.exists():
+        shutil.rmtree(old, ignore_errors=True)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="isnote.pipeline", description=__doc__.split("\n")[0])
+    sub = parser.add_subparsers(dest="cmd", required=True)
+    r = sub.add_parser("run", help="run the chain and build the note")
+    r.add_argument("--params", default=None, help="parameters file (default params/demo.yaml)")
+    r.add_argument("--force", action="store_true", help="rerun every step")
+    r.add_argument("--no-pdf", action="store_true", help="skip the PDF")
+    args = parser.parse_args(argv)
+    try:
+        summary = run(args.params, force=args.force, pdf=not args.no_pdf)
+    except IsnoteError as exc:
+        print(f"ERREUR : {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("Interrompu : les sorties précédentes sont intactes.", file=sys.stderr)
+        return 130
+    ran = [k for k, v in summary.items() if v == "ran"]
+    _log(f"Rapport à jour en {summary['seconds']} s"
+         + (f" (étapes exécutées : {', '.join(ran)})" if ran else " (rien à refaire)"))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,106 @@
+"""The pipeline runner on tiny notebooks: skipping, dependency propagation, staging, failures."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import nbformat
+import pytest
+import yaml
+
+from isnote import pipeline
+from isnote.errors import IsnoteError
+
+pytestmark = pytest.mark.slow
+
+
+def _nb(code: str) -> nbformat.NotebookNode:
+    nb = nbformat.v4.new_notebook()
+    p = nbformat.v4.new_code_cell('params_path = "params/demo.yaml"')
+    p.metadata["tags"] = ["parameters"]
+    nb.cells = [p, nbformat.v4.new_code_cell(code)]
+    nb.metadata["kernelspec"] = {"name": "isnote", "display_name": "isnote", "language": "python"}
+    return nb
+
+
+WRITER = """
+import os, pathlib, time
+from isnote.config import load_params
+p = load_params(params_path)
+out = p.layout.root
+(out / "marks").mkdir(parents=True, exist_ok=True)
+(out / "marks" / "{name}").write_text(str(time.time_ns()))
+text = pathlib.Path(p["inputs"]["src"]).read_text()
+if "{name}" == "ingest" and "FAIL" in text:
+    raise ValueError("boom")
+"""
+
+
+@pytest.fixture()
+def tiny(tmp_path, monkeypatch):
+    nbdir = tmp_path / "notebooks"
+    nbdir.mkdir()
+    steps = (
+        pipeline.Step("ingest", "a.ipynb", params_keys=(("inputs",),)),
+        pipeline.Step("screening", "b.ipynb", params_keys=(("review_register",),), after=("ingest",)),
+        pipeline.Step("fse", "c.ipynb", after=("screening",)),
+        pipeline.Step("iej", "d.ipynb", after=("screening",)),
+    )
+    for s in steps:
+        nbformat.write(_nb(WRITER.format(name=s.name)), nbdir / s.notebook)
+    src = tmp_path / "src.txt"
+    src.write_text("v1")
+    reg = tmp_path / "reg.csv"
+    reg.write_text("op_id;decision\n1;retenue\n")
+    params = tmp_path / "p.yaml"
+    params.write_text(yaml.safe_dump({
+        "output_dir": str(tmp_path / "out"), "current_wave": "2019",
+        "waves": {"2019": {"start": "2017-03-05", "end": "2018-12-31"}},
+        "inputs": {"src": str(src)}, "mapping": "x", "review_register": str(reg),
+    }))
+    monkeypatch.setattr(pipeline, "NOTEBOOKS_DIR", nbdir)
+    monkeypatch.setattr(pipeline, "STEPS", steps)
+    monkeypatch.setattr(pipeline, "STAGES", (("ingest",), ("screening",), ("fse", "iej")))
+    monkeypatch.setattr(pipeline, "_assemble", lambda params, layout, pdf: (layout.note_html.write_text("note")))
+    return tmp_path, params, src, reg
+
+
+def _marks(out: Path) -> dict:
+    return {p.name: p.read_text() for p in (out / "marks").iterdir()}
+
+
+def test_first_run_runs_everything_then_nothing(tiny):
+    tmp, params, src, reg = tiny
+    s1 = pipeline.run(str(params), pdf=False)
+    assert [s1[k] for k in ("ingest", "screening", "fse", "iej", "assemble")] == ["ran"] * 5
+    assert (tmp / "out" / "notebooks" / "a.ipynb").exists()
+    assert (tmp / "out" / "note.html").read_text() == "note"
+    s2 = pipeline.run(str(params), pdf=False)
+    assert all(s2[k] == "skipped" for k in ("ingest", "screening", "fse", "iej", "assemble"))
+
+
+def test_register_change_does_not_reingest(tiny):
+    tmp, params, src, reg = tiny
+    pipeline.run(str(params), pdf=False)
+    before = _marks(tmp / "out")
+    reg.write_text("op_id;decision\n1;ecartee\n")
+    s = pipeline.run(str(params), pdf=False)
+    after = _marks(tmp / "out")
+    assert s["ingest"] == "skipped" and after["ingest"] == before["ingest"]
+    assert s["screening"] == "ran" and after["screening"] != before["screening"]
+    assert s["fse"] == "ran" and s["iej"] == "ran"
+
+
+def test_failed_run_leaves_previous_outputs(tiny):
+    tmp, params, src, reg = tiny
+    pipeline.run(str(params), pdf=False)
+    before = _marks(tmp / "out")
+    src.write_text("FAIL")
+    with pytest.raises(IsnoteError, match="ingest"):
+        pipeline.run(str(params), pdf=False)
+    assert _marks(tmp / "out") == before
+    assert (tmp / "out" / "note.html").read_text() == "note"
+    assert not list((tmp / ".out.staging").glob("stage-*"))
+    state = json.loads((tmp / "out" / ".state" / "steps.json").read_text())
+    assert set(state) >= {"ingest", "screening", "fse", "iej", "assemble"}
