@@ -37,23 +37,33 @@ class Step:
     after: tuple[str, ...] = ()                     # upstream steps (their outputs are inputs)
     clean_inputs: tuple[str, ...] = ()              # files of <out>/clean it reads
     extra: tuple[str, ...] = field(default=())      # other project paths (files or folders)
+    modules: tuple[str, ...] = ()                   # isnote modules it runs (besides the common ones)
+
+
+COMMON_MODULES = ("__init__", "config", "errors", "frnum", "display", "keyfigures", "atomic",
+                  "notebook", "narrative", "typography")
+NOTE_MODULES = ("note", "narrative", "typography", "provenance", "display", "frnum", "config",
+                "keyfigures", "atomic", "export", "templates")
 
 
 STEPS: tuple[Step, ...] = (
     Step("ingest", "01_ingest.ipynb",
-         params_keys=(("inputs",), ("mapping",), ("nomenclature",))),
+         params_keys=(("inputs",), ("mapping",), ("nomenclature",)),
+         modules=("readers", "validate", "ingest")),
     Step("screening", "02_screening.ipynb",
          params_keys=(("keywords",), ("actors",), ("typology",), ("review_register",)),
-         after=("ingest",)),
+         after=("ingest",), modules=("textsearch", "screening", "review")),
     Step("typology", "03_typology.ipynb",
          params_keys=(("typology",), ("review_register",)),
-         after=("ingest", "screening")),
+         after=("ingest", "screening"), modules=("typology", "review", "tables", "checks", "export")),
     Step("fse", "04_resultats_fse.ipynb",
          params_keys=(("nomenclature",), ("survey_themes",), ("review_register",), ("typology",)),
-         after=("ingest", "screening", "typology")),
+         after=("ingest", "screening", "typology"),
+         modules=("typology", "review", "tables", "checks", "charts", "export", "textsearch")),
     Step("iej", "05_resultats_iej.ipynb",
          params_keys=(("nomenclature",), ("review_register",), ("typology",)),
-         after=("ingest", "screening", "typology")),
+         after=("ingest", "screening", "typology"),
+         modules=("typology", "review", "tables", "checks", "charts", "export")),
 )
 STAGES: tuple[tuple[str, ...], ...] = (("ingest",), ("screening",), ("typology",), ("fse", "iej"))
 
@@ -89,16 +99,23 @@ def _param_files(params: Params, keys: tuple[str, ...]) -> list[Path]:
     return [resolve(node)] if isinstance(node, str) else []
 
 
-def code_hash() -> str:
+PACKAGE_DIR = Path(__file__).resolve().parent
+
+
+def code_hash(modules: tuple[str, ...] = ()) -> str:
+    """Hash of the library code a step runs: the common modules plus its own."""
     h = hashlib.sha256()
-    _hash_path(h, Path(__file__).resolve().parent)
+    for name in sorted(set(COMMON_MODULES) | set(modules)):
+        path = PACKAGE_DIR / name if (PACKAGE_DIR / name).is_dir() else PACKAGE_DIR / f"{name}.py"
+        h.update(name.encode())
+        _hash_path(h, path)
     return h.hexdigest()
 
 
-def step_key(step: Step, params: Params, upstream: dict[str, str], code: str) -> str:
+def step_key(step: Step, params: Params, upstream: dict[str, str], code) -> str:
     h = hashlib.sha256()
     h.update(params.source.read_bytes())
-    h.update(code.encode())
+    h.update(code(step.modules).encode())
     _hash_path(h, NOTEBOOKS_DIR / step.notebook)
     for keys in step.params_keys:
         for p in _param_files(params, keys):
@@ -155,14 +172,13 @@ def _log(msg: str) -> None:
 def plan(params: Params, layout, *, force: bool = False, pdf: bool = True) -> tuple[dict, dict, list[str], str]:
     """Decide what must run: returns (keys, state, steps to run, assemble key)."""
     state = {} if force else _load_state(layout.state / "steps.json")
-    code = code_hash()
     keys: dict[str, str] = {}
     dirty: set[str] = set()
     for step in STEPS:
-        keys[step.name] = step_key(step, params, keys, code)
+        keys[step.name] = step_key(step, params, keys, code_hash)
         if state.get(step.name) != keys[step.name] or not (layout.notebooks / step.notebook).exists():
             dirty.add(step.name)
-    assemble_key = hashlib.sha256(("|".join(keys[s.name] for s in STEPS) + code
+    assemble_key = hashlib.sha256(("|".join(keys[s.name] for s in STEPS) + code_hash(NOTE_MODULES)
                                    + _tree_hash("content") + str(pdf)).encode()).hexdigest()
     todo = [s.name for s in STEPS if s.name in dirty]
     if state.get("assemble") != assemble_key or not layout.note_html.exists() \
