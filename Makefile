@@ -35,11 +35,11 @@ review: $(ENV_STAMP) ## Write outputs/review/to_review.xlsx: candidates awaiting
 review-import: $(ENV_STAMP) ## Import a filled workbook into the review register: make review-import FILE=... [FORCE=1]
 	$(PY) -m isnote.cli review-import --params $(PARAMS) --file "$(FILE)" $(if $(FORCE),--force,)
 
-browser-deps: ## Install headless Chromium from Debian (for the browser check), if missing
-	@command -v chromium >/dev/null 2>&1 || { \
-	  echo "Installing Debian chromium (browser check)..."; \
-	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) \
-	  || echo "WARNING: could not install chromium; the browser check will be skipped"; }
+browser-deps: ## Install headless Chromium and poppler-utils from Debian (browser and PDF checks), if missing
+	@{ command -v chromium >/dev/null 2>&1 && command -v pdftotext >/dev/null 2>&1; } || { \
+	  echo "Installing Debian packages chromium poppler-utils (browser and PDF checks)..."; \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium poppler-utils >/dev/null) \
+	  || echo "WARNING: could not install chromium/poppler-utils; the browser check will be skipped"; }
 
 test: $(ENV_STAMP) browser-deps ## Run the whole test suite (library, notebooks, chain, browser check)
 	$(PY) -m pytest -q

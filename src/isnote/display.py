@@ -46,7 +46,8 @@ def table_html(df: pd.DataFrame, caption: str, *, source: str | None = None, key
             v = values[i][j]
             text = formats[col](v) if col in formats else ("" if v is None or (isinstance(v, float) and v != v) else str(v))
             num = isinstance(v, (int, float)) and not isinstance(v, bool)
-            cells.append(f"<td{' class=\"num\"' if num else ''}>{esc(text)}</td>")
+            cls_attr = ' class="num"' if num else ""
+            cells.append(f"<td{cls_attr}>{esc(text)}</td>")
         cls = ' class="total"' if total_row and i == n - 1 else ""
         body_rows.append(f"<tr{cls}>{''.join(cells)}</tr>")
     anchor = f' id="tab-{esc(key)}"' if key else ""
@@ -71,3 +72,13 @@ def show_html(fragment: str) -> None:
     """Display an HTML fragment in the notebook (and so in the note)."""
     from IPython.display import HTML, display
     display(HTML(fragment))
+
+
+def insert_marker(name: str) -> str:
+    """A placeholder the note assembly replaces with generated content.
+
+    `insert_marker("fiches")`, shown with `show_html` in a notebook, marks where the project sheets
+    of the emblematic operations go in the note (without it they get a section of their own after
+    the notebooks). It displays nothing in the notebook itself.
+    """
+    return f'<div class="isn-insert" data-isn-insert="{esc(name)}"></div>'

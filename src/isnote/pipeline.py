@@ -41,7 +41,7 @@ class Step:
 
 
 COMMON_MODULES = ("__init__", "config", "errors", "frnum", "display", "keyfigures", "atomic",
-                  "notebook", "narrative", "typography")
+                  "notebook", "narrative", "typography", "templates")
 NOTE_MODULES = ("note", "narrative", "typography", "provenance", "display", "frnum", "config",
                 "keyfigures", "atomic", "export", "templates")
 

@@ -1,0 +1,894 @@
+"""Assembly of the note: `<out>/note.html` (self-contained), `<out>/note.pdf` (WeasyPrint, A4),
+`<out>/ramo_14_5.txt`, and a reviewer HTML (code + outputs) next to each executed notebook.
+
+Order of the note: title block, table of contents, static sections (`content/*.md`, Markdown with
+`{{ }}` placeholders rendered by isnote.narrative), the executed notebooks' markdown cells and
+rich outputs in order (no code, no parameters cell, no stream/stderr/plain-text output, no cell
+tagged `hide-in-note`), project sheets of the emblematic operations, annexes A (list of retained
+operations, searchable and sortable), B (method) and C (provenance).
+
+Sections are numbered from the headings (an explicit number such as "4.1" is kept, otherwise the
+next number is given); tables and figures are numbered in document order from `data-caption`.
+French typography is applied to the text nodes at the end. The output is deterministic except
+for the run date and the provenance block.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import json
+import re
+from pathlib import Path
+from typing import Any, Iterable, Mapping
+
+import nbformat
+import pandas as pd
+
+from . import narrative, provenance, typography
+from .atomic import write_bytes, write_text
+from .config import PROJECT_ROOT, Layout, Params
+from .display import esc
+from .errors import InputError, IsnoteError
+from .frnum import fmt_eur, fmt_int
+
+TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
+NOTE_TEMPLATE = "note"
+REVIEW_TEMPLATE = "review"
+CONTENT_DIR = PROJECT_ROOT / "content"
+
+DEFAULT_TITLE = "L'innovation sociale dans le PON FSE « Emploi et Inclusion » et le PON IEJ"
+RUNNING_TITLE = "L'innovation sociale dans les PON FSE et IEJ"
+
+DROP_TAGS = frozenset({"hide-in-note", "parameters", "injected-parameters", "remove-cell", "remove_cell"})
+KEEP_MIMES = ("text/html", "text/markdown", "image/png", "image/jpeg", "image/svg+xml")
+FICHES_MARKER_RE = re.compile(r'<div[^>]*data-isn-insert="fiches"[^>]*>\s*</div>')
+SMALL_TABLE_ROWS = 25
+
+NOTEBOOK_GLOB = "[0-9][0-9]_*.ipynb"
+
+
+class NoteError(IsnoteError):
+    """The note cannot be assembled (no executed notebook, unreadable notebook...)."""
+
+
+# --------------------------------------------------------------------------------------------
+# inputs of the assembly
+
+
+def notebook_paths(layout: Layout) -> list[Path]:
+    """Executed notebooks of the run, in order (NN_name.ipynb)."""
+    return sorted(layout.notebooks.glob(NOTEBOOK_GLOB))
+
+
+def read_key_figures(layout: Layout) -> dict:
+    """Merged key figures: `<out>/key_figures.json`, else the fragments written so far."""
+    from .keyfigures import merge_fragments
+
+    if layout.key_figures.is_file():
+        try:
+            return json.loads(layout.key_figures.read_text(encoding="utf-8"))
+        except ValueError as exc:
+            raise InputError(layout.key_figures, f"JSON illisible ({exc})") from None
+    return merge_fragments(layout.state / "key_figures")
+
+
+def _read_json(path: Path, default: Any = None) -> Any:
+    if not path.is_file():
+        return default
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except ValueError as exc:
+        raise InputError(path, f"JSON illisible ({exc})") from None
+
+
+def read_retained(layout: Layout) -> pd.DataFrame | None:
+    """Retained operations: `<out>/clean/retained.parquet`, else `<out>/tables/retained_operations.csv`."""
+    parquet = layout.clean / "retained.parquet"
+    if parquet.is_file():
+        return pd.read_parquet(parquet)
+    csv = layout.tables / "retained_operations.csv"
+    if csv.is_file():
+        return pd.read_csv(csv, dtype={"op_id": "string", "os": "string", "axe": "string", "wave": "string"})
+    return None
+
+
+# --------------------------------------------------------------------------------------------
+# small formatting helpers (French)
+
+
+def _date_fr(value: Any) -> str:
+    if value is None or (isinstance(value, float) and value != value) or value is pd.NaT:
+        return ""
+    try:
+        ts = pd.Timestamp(value)
+    except (TypeError, ValueError):
+        return str(value)
+    if pd.isna(ts):
+        return ""
+    return ts.strftime("%d/%m/%Y")
+
+
+def run_label(when: _dt.datetime) -> str:
+    return f"{narrative.fmt_date(when.date())} à {when.strftime('%H:%M')}"
+
+
+def _esc_series(s: pd.Series) -> pd.Series:
+    """Vectorised HTML escaping of a column (missing -> empty)."""
+    text = s.astype("string").fillna("")
+    for a, b in (("&", "&amp;"), ("<", "&lt;"), (">", "&gt;"), ('"', "&quot;"), ("'", "&#x27;")):
+        text = text.str.replace(a, b, regex=False)
+    return text
+
+
+def _num_series(s: pd.Series, decimals: int = 0) -> pd.Series:
+    """Vectorised French number formatting (narrow no-break space, decimal comma)."""
+    x = pd.to_numeric(s, errors="coerce").astype("float64")
+    text = x.round(decimals).map(lambda v: "" if v != v else f"{v:,.{decimals}f}")  # noqa: E731
+    return (text.str.replace(",", "\u202f", regex=False).str.replace(".", ",", regex=False)
+            .astype("string").fillna(""))
+
+
+# --------------------------------------------------------------------------------------------
+# notebook cells -> note cells
+
+
+def filter_notebook(nb: nbformat.NotebookNode, name: str, warnings: list[str]) -> list:
+    """Keep what belongs in the note: markdown cells and rich outputs of code cells."""
+    cells = []
+    for index, cell in enumerate(nb.cells):
+        tags = set(cell.get("metadata", {}).get("tags", []) or [])
+        if tags & DROP_TAGS:
+            continue
+        if cell.cell_type == "markdown":
+            cells.append(nbformat.v4.new_markdown_cell(cell.source))
+            continue
+        if cell.cell_type != "code":
+            continue
+        outputs = []
+        for out in cell.get("outputs", []):
+            if out.get("output_type") not in ("display_data", "execute_result"):
+                continue                                   # stream, stderr, errors
+            data = {k: v for k, v in out.get("data", {}).items() if k in KEEP_MIMES}
+            html = data.get("text/html", "")
+            if isinstance(html, list):
+                html = "".join(html)
+            if 'class="dataframe"' in html or "class='dataframe'" in html:
+                warnings.append(f"{name}, cellule {index + 1} : DataFrame affiché brut, ignoré "
+                                "(utiliser isnote.display.table_html)")
+                continue
+            if out["output_type"] == "execute_result" and "text/markdown" not in data and "isn-" not in html:
+                continue                                   # value of a last expression: stray repr
+            if not data:
+                continue
+            if "text/markdown" in data:
+                # Markdown built by code may quote data: raw HTML in it is shown as text, never run
+                md = data["text/markdown"]
+                md = "".join(md) if isinstance(md, list) else md
+                data["text/markdown"] = md.replace("&", "&amp;").replace("<", "&lt;")
+            outputs.append(nbformat.v4.new_output("display_data", data=data))
+        if outputs:
+            cells.append(nbformat.v4.new_code_cell(source="", outputs=outputs))
+    return cells
+
+
+def _html_cell(html: str):
+    return nbformat.v4.new_code_cell(source="", outputs=[
+        nbformat.v4.new_output("display_data", data={"text/html": html})])
+
+
+def static_cells(params: Params, kf: Mapping, content_dir: Path | None = None) -> list:
+    """The editable static sections (content/*.md), placeholders rendered."""
+    content_dir = Path(content_dir or params.get("content_dir") or CONTENT_DIR)
+    if not content_dir.is_absolute():
+        content_dir = PROJECT_ROOT / content_dir
+    context = narrative.build_context(params, kf)
+    cells = []
+    for path in sorted(content_dir.glob("*.md")):
+        text = narrative.render_string(path.read_text(encoding="utf-8"), f"content/{path.name}", **context)
+        cells.append(nbformat.v4.new_markdown_cell(text))
+    return cells
+
+
+# --------------------------------------------------------------------------------------------
+# project sheets (fiches)
+
+FICHE_FIELDS = (
+    ("Porteur", "beneficiary"),
+    ("Localisation", "place"),
+    ("Région", "region"),
+    ("Service gestionnaire", "service"),
+    ("Forme juridique", "legal_form"),
+    ("Type de bénéficiaire", "beneficiary_type"),
+    ("Date de programmation", "programming_date"),
+    ("Coût total programmé", "ct"),
+    ("Montant UE programmé", "ue"),
+    ("Réalisations prévues", "_realisations"),
+)
+NOT_GIVEN = "non renseigné"
+
+
+def _category_labels(params: Params) -> dict:
+    try:
+        typology = params.yaml("typology") if params.get("typology") else {}
+    except InputError:
+        typology = {}
+    return {k: v.get("label", k) for k, v in ((typology or {}).get("categories") or {}).items()}
+
+
+def _category_order(params: Params) -> list:
+    try:
+        typology = params.yaml("typology") if params.get("typology") else {}
+    except InputError:
+        typology = {}
+    return list((typology or {}).get("order") or [])
+
+
+def emblematic(retained: pd.DataFrame, params: Params) -> pd.DataFrame:
+    """Retained operations of the current wave flagged `emblematique == "oui"`, in category order."""
+    if retained is None or "emblematique" not in retained.columns:
+        return pd.DataFrame()
+    flag = retained["emblematique"].astype("string").str.strip().str.lower().eq("oui").fillna(False)
+    rows = retained[flag]
+    if "wave" in rows.columns:
+        rows = rows[rows["wave"].astype("string") == str(params["current_wave"])]
+    order = {c: i for i, c in enumerate(_category_order(params))}
+    key = rows.get("categorie", pd.Series(index=rows.index, dtype="string")).map(order).fillna(len(order))
+    rows = rows.assign(_order=key.astype("int64"))
+    by = ["_order"] + [c for c in ("programme", "op_id") if c in rows.columns]
+    return rows.sort_values(by, kind="stable").drop(columns="_order")
+
+
+def _val(row: Mapping, col: str) -> Any:
+    v = row.get(col)
+    if v is None or v is pd.NA or (isinstance(v, float) and v != v):
+        return None
+    if isinstance(v, str) and not v.strip():
+        return None
+    return v
+
+
+def fiche_html(row: Mapping, labels: Mapping) -> str:
+    """One project sheet; every text from the data is escaped."""
+    title = _val(row, "title") or f"Opération {_val(row, 'op_id') or ''}"
+    beneficiary = _val(row, "beneficiary")
+    caption = f"{title} – {beneficiary}" if beneficiary else str(title)
+
+    def fact(label: str, col: str) -> str:
+        if col == "programming_date":
+            text = _date_fr(_val(row, col))
+        elif col in ("ct", "ue"):
+            v = _val(row, col)
+            text = fmt_eur(float(v)) if v is not None else ""
+        elif col == "_realisations":
+            parts = []
+            n_act = _val(row, "n_actions")
+            if n_act is not None:
+                parts.append(f"{fmt_int(n_act)} {'action' if int(n_act) < 2 else 'actions'}")
+            n_part = _val(row, "planned_participants")
+            if n_part is not None:
+                parts.append(f"{fmt_int(n_part)} participants prévus")
+            text = " ; ".join(parts)
+        else:
+            v = _val(row, col)
+            text = "" if v is None else str(v)
+        shown = esc(text) if text else f'<span class="isn-missing">{NOT_GIVEN}</span>'
+        return f'<tr><th scope="row">{esc(label)}</th><td>{shown}</td></tr>'
+
+    facts = "".join(fact(label, col) for label, col in FICHE_FIELDS)
+    meta = []
+    if _val(row, "programme"):
+        meta.append(f"PON {str(row['programme']).upper()}")
+    if _val(row, "os"):
+        meta.append(f"OS {row['os']}")
+    if _val(row, "categorie"):
+        meta.append(labels.get(row["categorie"], row["categorie"]))
+    if _val(row, "op_id"):
+        meta.append(f"opération n° {row['op_id']}")
+
+    def para(label: str, col: str) -> str:
+        v = _val(row, col)
+        body = esc(v) if v is not None else f'<span class="isn-missing">{NOT_GIVEN}</span>'
+        return f'<p class="isn-box-h">{esc(label)}</p><p class="isn-box-p">{body}</p>'
+
+    anchor = re.sub(r"[^0-9A-Za-z_-]", "", str(_val(row, "op_id") or "")) or "x"
+    return (
+        f'<aside class="isn-box" id="fiche-{anchor}" data-caption="{esc(caption)}">'
+        f'<p class="isn-box-caption">{esc(caption)}</p>'
+        f'<p class="isn-box-meta">{esc(" · ".join(meta))}</p>'
+        '<div class="isn-box-body"><div class="isn-box-text">'
+        f'{para("Description de l’opération", "description")}'
+        f'{para("Résultats", "results")}'
+        '</div>'
+        f'<table class="isn-box-facts"><caption>L’opération en bref</caption><tbody>{facts}</tbody></table>'
+        '</div>'
+        f'<div class="isn-box-innov">{para("Ce qui la rend socialement innovante", "caractere_innovant")}</div>'
+        '</aside>'
+    )
+
+
+def fiches_block(retained: pd.DataFrame | None, params: Params) -> tuple[str, int]:
+    rows = emblematic(retained, params) if retained is not None else pd.DataFrame()
+    if rows.empty:
+        return ('<section class="isn-fiches"><p>Aucune opération de la période n’est signalée comme '
+                'emblématique dans le registre de revue.</p></section>'), 0
+    labels = _category_labels(params)
+    boxes = "".join(fiche_html(rec, labels) for rec in rows.to_dict("records"))
+    intro = ("<p>Les fiches ci-dessous présentent les opérations que la revue a signalées comme "
+             "emblématiques. Les informations proviennent de la base de suivi ; la dernière rubrique "
+             "reprend l’appréciation portée lors de la revue.</p>")
+    return f'<section class="isn-fiches">{intro}{boxes}</section>', len(rows)
+
+
+# --------------------------------------------------------------------------------------------
+# annexes
+
+ANNEX_COLUMNS = (  # (column, header, kind)
+    ("op_id", "N°", "text"),
+    ("programme", "Programme", "text"),
+    ("wave", "Vague", "text"),
+    ("title", "Intitulé", "text"),
+    ("beneficiary", "Porteur", "text"),
+    ("region", "Région", "text"),
+    ("os", "OS", "text"),
+    ("categorie", "Catégorie", "text"),
+    ("ct", "Coût total (€)", "num"),
+    ("ue", "UE (€)", "num"),
+    ("participants", "Participants", "num"),
+)
+
+
+def annex_list_html(retained: pd.DataFrame | None, params: Params) -> str:
+    """Annex A: every retained operation, in a table the reader can filter and sort."""
+    head = '<h1 data-nonum="" id="annexe-a">Annexe A – Liste des opérations retenues</h1>'
+    if retained is None or retained.empty:
+        return head + "<p>La table des opérations retenues n’est pas disponible pour ce calcul.</p>"
+    df = retained.copy()
+    labels = _category_labels(params)
+    if "programme" in df.columns:
+        df["programme"] = df["programme"].astype("string").str.upper()
+    if "categorie" in df.columns:
+        df["categorie"] = df["categorie"].astype("string").replace(labels)
+    order = {"programme": True, "wave": False, "op_id": True}        # current wave first
+    sort_cols = [c for c in order if c in df.columns]
+    df = df.sort_values(sort_cols, ascending=[order[c] for c in sort_cols], kind="stable")
+    cols = [(c, h, k) for c, h, k in ANNEX_COLUMNS if c in df.columns]
+    header = "".join(
+        f'<th scope="col" data-type="{k}" aria-sort="none"><button type="button">{esc(h)}</button></th>'
+        for c, h, k in cols)
+    cells = None
+    for c, h, k in cols:
+        if k == "num":
+            raw = pd.to_numeric(df[c], errors="coerce").astype("float64")
+            sort_val = raw.map(lambda v: "" if v != v else repr(round(float(v), 2))).astype("string")
+            cell = '<td class="num" data-sort="' + sort_val + '">' + _num_series(raw, 0) + "</td>"
+        else:
+            cell = "<td>" + _esc_series(df[c]) + "</td>"
+        cells = cell if cells is None else cells + cell
+    body = ("<tr>" + cells + "</tr>").str.cat(sep="")
+    n = len(df)
+    caption = "Opérations retenues, toutes vagues et les deux programmes"
+    controls = (
+        '<div class="isn-filter-bar" data-table="annexe-liste">'
+        '<label for="annexe-filtre">Filtrer la liste</label> '
+        '<input type="search" id="annexe-filtre" class="isn-filter" data-table="annexe-liste" '
+        'placeholder="intitulé, porteur, région, OS…" autocomplete="off">'
+        f' <span class="isn-count" aria-live="polite">{fmt_int(n)} opérations affichées</span>'
+        '<p class="isn-hint">Cliquer sur un en-tête de colonne trie la liste.</p></div>')
+    return (head + "<p>La liste reprend toutes les opérations retenues par la revue, pour les deux "
+            "programmes et toutes les vagues d’analyse.</p>" + controls +
+            f'<figure class="isn-table isn-long" id="annexe-liste-figure" data-caption="{esc(caption)}">'
+            f"<figcaption>{esc(caption)}</figcaption>"
+            f'<table class="isn-sortable" id="annexe-liste" data-total="{n}"><thead><tr>{header}</tr></thead>'
+            f"<tbody>{body}</tbody></table>"
+            '<p class="source">Source : base de suivi et registre de revue.</p></figure>')
+
+
+FUNNEL_LABELS = {
+    "analysed": "Opérations analysées",
+    "preidentified": "Pré-identifiées (recherche textuelle ou acteur)",
+    "added_survey": "Ajoutées d’après l’enquête auprès des gestionnaires",
+    "added_lot5": "Ajoutées d’après le lot 5 de l’évaluation de l’IEJ",
+    "reviewed": "Examinées (décision au registre)",
+    "retained": "Retenues",
+    "survey_not_found": "Numéros cités dans l’enquête absents de la base",
+    "survey_out_of_window": "Numéros cités dans l’enquête hors de la période",
+    "lot5_listed": "Opérations citées par le lot 5",
+    "lot5_retained": "Opérations du lot 5 retenues",
+}
+
+
+def _simple_table(caption: str, headers: Iterable[str], rows: Iterable[Iterable[str]], *,
+                  source: str | None = None, key: str | None = None, raw_cols: Iterable[int] = ()) -> str:
+    """A captioned table; cells are escaped except the column indexes in raw_cols (already HTML)."""
+    raw = set(raw_cols)
+    head = "".join(f'<th scope="col">{esc(h)}</th>' for h in headers)
+    body = "".join("<tr>" + "".join(f"<td>{v if j in raw else esc(v)}</td>" for j, v in enumerate(r)) + "</tr>"
+                   for r in rows)
+    anchor = f' id="tab-{esc(key)}"' if key else ""
+    src = f'<p class="source">Source : {esc(source)}</p>' if source else ""
+    return (f'<figure class="isn-table"{anchor} data-caption="{esc(caption)}"><figcaption>{esc(caption)}</figcaption>'
+            f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>{src}</figure>")
+
+
+def _meta_entries(meta: Any) -> list[dict]:
+    """Files described by ingest_meta.json, whatever its exact layout (list or dict of dicts)."""
+    out: list[dict] = []
+
+    def walk(node, name):
+        if isinstance(node, Mapping):
+            if "path" in node:
+                out.append({"name": name, **node})
+                return
+            for k, v in node.items():
+                walk(v, f"{name}.{k}" if name else str(k))
+        elif isinstance(node, list):
+            for v in node:
+                walk(v, name)
+
+    walk(meta, "")
+    return out
+
+
+def annex_method_html(params: Params, layout: Layout) -> str:
+    """Annex B: data sources, wave windows, keyword groups, actors, funnel, consistency checks."""
+    parts = ['<h1 data-nonum="" id="annexe-b">Annexe B – Annexe méthodologique</h1>']
+
+    # B.1 sources
+    parts.append('<h2 data-nonum="" id="annexe-b-1">B.1 Sources de données</h2>')
+    parts.append(f"<p>Extraction de la base de suivi au {esc(narrative.fmt_date(params.get('extract_date')))}"
+                 + (f" ; enquête auprès des gestionnaires de l’axe 3 menée en "
+                    f"{esc(narrative.fmt_month(params['survey_date']))}" if params.get("survey_date") else "")
+                 + ".</p>")
+    meta = _meta_entries(_read_json(layout.clean / "ingest_meta.json", {}))
+    if meta:
+        rows = [(m.get("name", ""), Path(str(m.get("path", ""))).name, m.get("encoding", ""),
+                 fmt_int(m["rows"]) if isinstance(m.get("rows"), (int, float)) else str(m.get("rows", "")))
+                for m in meta]
+        parts.append(_simple_table("Fichiers d’entrée lus par le calcul", ["Source", "Fichier", "Encodage", "Lignes"],
+                                   rows, source="métadonnées de l’étape d’ingestion", key="annexe-sources"))
+    else:
+        rows = [(role, str(path.name)) for role, path in provenance.input_files(params) if role.startswith("inputs.")]
+        parts.append(_simple_table("Fichiers d’entrée prévus par les paramètres", ["Source", "Fichier"], rows,
+                                   key="annexe-sources"))
+
+    # B.2 waves
+    parts.append('<h2 data-nonum="" id="annexe-b-2">B.2 Vagues d’analyse</h2>')
+    rows = [(w.get("label", k), narrative.fmt_date(w.get("start")), narrative.fmt_date(w.get("end")),
+             "vague de la présente note" if k == params["current_wave"] else
+             ("vague précédente" if k == params.get("previous_wave") else ""))
+            for k, w in params["waves"].items()]
+    parts.append(_simple_table("Fenêtres de programmation des vagues", ["Vague", "Du", "Au", ""], rows,
+                               source="paramètres du calcul", key="annexe-vagues"))
+
+    # B.3 keyword groups
+    parts.append('<h2 data-nonum="" id="annexe-b-3">B.3 Groupes de mots-clés de la recherche textuelle</h2>')
+    try:
+        groups = (params.yaml("keywords") or {}).get("groups", {}) if params.get("keywords") else {}
+    except InputError:
+        groups = {}
+    parts.append("<p>Les motifs sont des expressions régulières appliquées au texte normalisé "
+                 "(minuscules, sans accents ni apostrophes) et reconnus en mots entiers.</p>")
+    rows = [(g.get("label", k), "oui" if g.get("preidentify") else "non", g.get("criterion", "") or "",
+             "<br>".join(f"<code>{esc(p)}</code>" for p in g.get("patterns", [])))
+            for k, g in groups.items()]
+    parts.append(_simple_table("Groupes de mots-clés", ["Groupe", "Pré-identifie", "Critère de la grille", "Motifs"],
+                               rows, raw_cols=[3], source="params/keywords.yaml", key="annexe-mots-cles"))
+
+    # B.4 actors
+    parts.append('<h2 data-nonum="" id="annexe-b-4">B.4 Acteurs de l’écosystème recherchés parmi les porteurs</h2>')
+    try:
+        actors = (params.yaml("actors") or {}).get("actors", []) if params.get("actors") else []
+    except InputError:
+        actors = []
+    rows = [(a.get("name", ""), ", ".join(a.get("aliases", []) or []), a.get("kind", "")) for a in actors]
+    parts.append(_simple_table("Acteurs de l’écosystème de l’innovation sociale",
+                               ["Acteur", "Autres noms", "Type"], rows, source="params/actors.yaml",
+                               key="annexe-acteurs"))
+
+    # B.5 funnel
+    parts.append('<h2 data-nonum="" id="annexe-b-5">B.5 Du repérage à la sélection</h2>')
+    funnel = _read_json(layout.clean / "funnel.json", None)
+    if isinstance(funnel, Mapping) and funnel:
+        known = list((params.get("programmes") or {}).keys())
+        programmes = [p for p in funnel if isinstance(funnel[p], Mapping) and (p in known or not known)]
+        others = {k: v for k, v in funnel.items() if k not in programmes}
+        keys: list[str] = []
+        for p in programmes:
+            for k, v in _flatten_funnel(funnel[p]).items():
+                if k not in keys:
+                    keys.append(k)
+        rows = []
+        for k in keys:
+            vals = [_flatten_funnel(funnel[p]).get(k) for p in programmes]
+            rows.append([FUNNEL_LABELS.get(k, k)] + [fmt_int(v) if isinstance(v, (int, float)) else ("" if v is None else str(v))
+                                                     for v in vals])
+        parts.append(_simple_table("Étapes du repérage des opérations, par programme",
+                                   ["Étape"] + [f"PON {p.upper()}" for p in programmes], rows,
+                                   source="étape de repérage (funnel.json)", key="annexe-entonnoir"))
+        extra = _flatten_funnel(others) if others else {}
+        if extra:
+            items = "".join(f"<li>{esc(FUNNEL_LABELS.get(k, k))} : "
+                            f"{esc(fmt_int(v) if isinstance(v, (int, float)) and not isinstance(v, bool) else v)}</li>"
+                            for k, v in extra.items())
+            parts.append(f'<ul class="isn-funnel-extra">{items}</ul>')
+    else:
+        parts.append("<p>Le décompte des étapes du repérage n’est pas disponible pour ce calcul.</p>")
+
+    # B.6 checks
+    parts.append('<h2 data-nonum="" id="annexe-b-6">B.6 Contrôles de cohérence</h2>')
+    checks = _read_json(layout.clean / "checks.json", None)
+    if isinstance(checks, Mapping):
+        checks = checks.get("checks", [])
+    if isinstance(checks, list) and checks:
+        items = "".join(f"<li><strong>{esc(c.get('name', ''))}</strong> – {esc(c.get('description', ''))}</li>"
+                        for c in checks if isinstance(c, Mapping))
+        parts.append(f"<p>Le calcul s’arrête si l’un des contrôles suivants échoue ; tous ont été passés "
+                     f"avec succès ({fmt_int(len(checks))}).</p><ul class=\"isn-checks\">{items}</ul>")
+    else:
+        parts.append("<p>La liste des contrôles de cohérence n’est pas disponible pour ce calcul.</p>")
+    return '<section class="isn-annex">' + "".join(parts) + "</section>"
+
+
+def _flatten_funnel(node: Mapping, prefix: str = "") -> dict:
+    """funnel.json per programme may nest the current wave: flatten to step -> number."""
+    out: dict = {}
+    for k, v in node.items():
+        if isinstance(v, Mapping):
+            out.update(_flatten_funnel(v, ""))
+        else:
+            out[f"{prefix}{k}"] = v
+    return out
+
+
+# --------------------------------------------------------------------------------------------
+# assembly
+
+
+def title_info(params: Params, when: _dt.datetime) -> dict:
+    cw = params["current_wave"]
+    wave = params["waves"][cw]
+    return {
+        "title": params.get("note_title", DEFAULT_TITLE),
+        "running_title": params.get("running_title", RUNNING_TITLE),
+        "subtitle": f"Note d’évaluation – {wave.get('label', cw)}",
+        "programmes": list((params.get("programmes") or {}).values()),
+        "wave_label": wave.get("label", cw),
+        "wave_window": f"opérations programmées du {narrative.fmt_date(wave.get('start'))} "
+                       f"au {narrative.fmt_date(wave.get('end'))}",
+        "extract_date": narrative.fmt_date(params.get("extract_date")),
+        "synthetic": bool(params.get("synthetic")),
+        "dataset_label": params.get("dataset_label") or "Données de démonstration synthétiques",
+        "run_date": run_label(when),
+    }
+
+
+def assemble(params: Params, layout: Layout, kf: Mapping, *, retained: pd.DataFrame | None,
+             when: _dt.datetime, content_dir: Path | None = None, info: dict) -> nbformat.NotebookNode:
+    """One notebook holding everything the note shows, in order."""
+    warnings = info.setdefault("warnings", [])
+    paths = notebook_paths(layout)
+    if not paths:
+        raise NoteError(f"aucun notebook exécuté dans {layout.notebooks} : lancer d'abord la chaîne "
+                        "(python -m isnote.pipeline run)")
+    cells = static_cells(params, kf, content_dir)
+    first_meta: dict = {}
+    for path in paths:
+        try:
+            nb = nbformat.read(str(path), as_version=4)
+        except Exception as exc:  # nbformat raises several kinds of errors
+            raise NoteError(f"notebook illisible {path} : {exc}") from None
+        first_meta = first_meta or dict(nb.metadata)
+        cells.extend(filter_notebook(nb, path.name, warnings))
+    info["notebooks"] = [p.name for p in paths]
+
+    fiches, n_fiches = fiches_block(retained, params)
+    info["fiches"] = n_fiches
+    placed = False
+    for cell in cells:
+        for out in cell.get("outputs", []):
+            html = out.get("data", {}).get("text/html")
+            if html and FICHES_MARKER_RE.search(html) and not placed:
+                out["data"]["text/html"] = FICHES_MARKER_RE.sub(lambda m: fiches, html, count=1)
+                placed = True
+    if not placed:
+        cells.append(nbformat.v4.new_markdown_cell("# Fiches des opérations emblématiques"))
+        cells.append(_html_cell(fiches))
+
+    cells.append(_html_cell('<div class="isn-annexes">' + annex_list_html(retained, params) + "</div>"))
+    cells.append(_html_cell(annex_method_html(params, layout)))
+    prov = provenance.collect(params, layout, when)
+    info["provenance"] = prov
+    cells.append(_html_cell(provenance.render_html(prov, run_label(when))))
+
+    nb = nbformat.v4.new_notebook(cells=cells)
+    nb.metadata.update({k: v for k, v in first_meta.items() if k in ("kernelspec", "language_info")})
+    nb.metadata["title"] = title_info(params, when)["title"]
+    return nb
+
+
+def _exporter(template: str, **traits):
+    from nbconvert import HTMLExporter
+
+    exp = HTMLExporter(template_name=template, extra_template_basedirs=[str(TEMPLATES_DIR)])
+    for k, v in traits.items():
+        setattr(exp, k, v)
+    return exp
+
+
+def export_note_html(nb: nbformat.NotebookNode, tinfo: dict) -> str:
+    exp = _exporter(NOTE_TEMPLATE, exclude_input=True, exclude_input_prompt=True,
+                    exclude_output_prompt=True, exclude_anchor_links=True, embed_images=True)
+    css = (TEMPLATES_DIR / NOTE_TEMPLATE / "note.css").read_text(encoding="utf-8")
+    js = (TEMPLATES_DIR / NOTE_TEMPLATE / "annex.js").read_text(encoding="utf-8")
+    resources = {"isnote": {**tinfo, "css": css, "js": js, "page_css": _page_css(tinfo)}}
+    body, _ = exp.from_notebook_node(nb, resources=resources)
+    return body
+
+
+def _css_string(text: str) -> str:
+    return '"' + str(text).replace("\\", "\\\\").replace('"', '\\"').replace("\n", " ") + '"'
+
+
+def _page_css(tinfo: dict) -> str:
+    """@page rules that carry values of the run (running title, synthetic-data mention)."""
+    left = (f"@bottom-left {{ content: {_css_string(tinfo['dataset_label'])}; color: #9a3412; "
+            "font-family: 'DejaVu Sans', sans-serif; font-weight: bold; font-size: 7.5pt; }"
+            if tinfo["synthetic"] else "")
+    return (f"@page {{ @top-center {{ content: {_css_string(tinfo['running_title'])}; }} {left} }}\n"
+            "@page :first { @top-center { content: none; } }")
+
+
+# --- post-processing --------------------------------------------------------------------------
+
+_NUM_HEADING = re.compile(r"^\s*(\d+(?:\.\d+)*)\.?\s+(.*)$", re.S)
+# "Tableau 3 – ", "Tableau – ", "Figure : " written by an author: the assembly numbers captions itself
+_NUMBERED_CAPTION = re.compile(r"^\s*(?:Tableau|Figure|Encadré)\s*(?:n°\s*)?\d*\s*[–—:-]\s*", re.I)
+
+
+def _slug(text: str) -> str:
+    import unicodedata
+
+    t = unicodedata.normalize("NFKD", text)
+    t = "".join(ch for ch in t if not unicodedata.combining(ch)).lower()
+    t = re.sub(r"[^a-z0-9]+", "-", t).strip("-")
+    return t[:60] or "section"
+
+
+def _captioned_markdown_tables(soup) -> None:
+    """Static Markdown: a paragraph 'Tableau : caption' right before a table makes it a numbered table
+    (and a following paragraph 'Source : ...' its source)."""
+    for p in list(soup.find_all("p")):
+        text = p.get_text(" ", strip=True)
+        m = re.match(r"^Tableau\s*:\s*(.+)$", text, re.S)
+        if not m:
+            continue
+        table = p.find_next_sibling()
+        if table is None or table.name != "table":
+            continue
+        caption = m.group(1).strip()
+        fig = soup.new_tag("figure", attrs={"class": "isn-table", "data-caption": caption})
+        cap = soup.new_tag("figcaption")
+        cap.string = caption
+        fig.append(cap)
+        after = table.find_next_sibling()
+        p.replace_with(fig)
+        fig.append(table.extract())
+        if after is not None and after.name == "p" and re.match(r"^Source\s*:", after.get_text(" ", strip=True)):
+            after["class"] = "source"
+            fig.append(after.extract())
+
+
+def _number_floats(soup, info: dict) -> None:
+    n_tab = n_fig = 0
+    for fig in soup.select("figure.isn-table, figure.isn-figure"):
+        classes = fig.get("class", [])
+        caption = fig.get("data-caption") or ""
+        cap = fig.find("figcaption")
+        if not caption and cap is not None:
+            caption = cap.get_text(" ", strip=True)
+        caption = _NUMBERED_CAPTION.sub("", caption)
+        if "isn-table" in classes:
+            n_tab += 1
+            label, anchor = f"Tableau {n_tab}", f"tableau-{n_tab}"
+            rows = len(fig.select("tbody tr"))
+            if rows <= SMALL_TABLE_ROWS:
+                fig["class"] = classes + ["isn-small"]
+        else:
+            n_fig += 1
+            label, anchor = f"Figure {n_fig}", f"figure-{n_fig}"
+        if cap is None:
+            cap = soup.new_tag("figcaption")
+            if "isn-table" in classes:
+                fig.insert(0, cap)
+            else:
+                img = fig.find("img")
+                (img.insert_after(cap) if img is not None else fig.append(cap))
+        cap.clear()
+        lab = soup.new_tag("span", attrs={"class": "isn-caption-label"})
+        lab.string = label
+        cap.append(lab)
+        cap.append(f" – {caption}")
+        fig["data-number"] = label
+        if not fig.get("id"):
+            fig["id"] = anchor
+    info["tables"], info["figures"] = n_tab, n_fig
+
+
+def _number_boxes(soup, info: dict) -> None:
+    n = 0
+    for box in soup.select("aside.isn-box"):
+        n += 1
+        cap = box.find(class_="isn-box-caption")
+        caption = _NUMBERED_CAPTION.sub("", box.get("data-caption") or (cap.get_text(" ", strip=True) if cap else ""))
+        if cap is None:
+            cap = soup.new_tag("p", attrs={"class": "isn-box-caption"})
+            box.insert(0, cap)
+        cap.clear()
+        lab = soup.new_tag("span", attrs={"class": "isn-caption-label"})
+        lab.string = f"Encadré {n}"
+        cap.append(lab)
+        cap.append(f" – {caption}")
+    info["boxes"] = n
+
+
+def _number_headings(soup, main, info: dict) -> list[tuple[int, str, str, str]]:
+    """Number h1-h3 of the body; returns TOC entries (level, number, title, id)."""
+    counters = [0, 0, 0]
+    seen_ids = {t["id"] for t in soup.find_all(id=True) if t.name not in ("h1", "h2", "h3")}
+    entries = []
+    last: tuple = ()
+    seen_numbers: set[tuple] = set()
+    for h in main.find_all(["h1", "h2", "h3"]):
+        level = int(h.name[1])
+        text = h.get_text(" ", strip=True)
+        if h.has_attr("data-nonum"):
+            hid = h.get("id") or _slug(text)
+            number, title = "", text
+        else:
+            m = _NUM_HEADING.match(text)
+            if m:
+                nums = [int(x) for x in m.group(1).split(".")]
+                title = m.group(2).strip()
+                counters = (nums + [0, 0, 0])[:3]
+            else:
+                counters[level - 1] += 1
+                for i in range(level, 3):
+                    counters[i] = 0
+                nums = counters[:level]
+                title = text
+            if len(nums) > 1 and tuple(nums[:-1]) not in seen_numbers:
+                info["warnings"].append(f"section {'.'.join(map(str, nums))} (« {title} ») sans titre de "
+                                        f"niveau supérieur {'.'.join(map(str, nums[:-1]))} : ajouter un titre "
+                                        f"« {'#' * (len(nums) - 1)} {'.'.join(map(str, nums[:-1]))}. … »")
+                seen_numbers.add(tuple(nums[:-1]))
+            seen_numbers.add(tuple(nums))
+            if tuple(nums) <= last:
+                info["warnings"].append(f"numérotation des sections non croissante : {'.'.join(map(str, nums))} "
+                                        f"après {'.'.join(map(str, last))} (« {title} »)")
+            last = tuple(nums)
+            number = ".".join(map(str, nums))
+            hid = "sec-" + "-".join(map(str, nums))
+            h.clear()
+            span = soup.new_tag("span", attrs={"class": "isn-secnum"})
+            span.string = number + ("." if len(nums) == 1 else "")
+            h.append(span)
+            h.append(" " + title)
+        base, k = hid, 2
+        while hid in seen_ids:
+            hid = f"{base}-{k}"
+            k += 1
+        seen_ids.add(hid)
+        h["id"] = hid
+        entries.append((level, number, title, hid))
+    return entries
+
+
+def _fill_toc(soup, entries) -> None:
+    toc = soup.find(id="sommaire-liste")
+    if toc is None:
+        return
+    for level, number, title, hid in entries:
+        if level > 2:
+            continue
+        li = soup.new_tag("li", attrs={"class": f"toc-l{level}"})
+        a = soup.new_tag("a", href=f"#{hid}")
+        if number:
+            num = soup.new_tag("span", attrs={"class": "toc-num"})
+            num.string = number + ("." if level == 1 else "")
+            a.append(num)
+            a.append(" ")
+        a.append(title)
+        li.append(a)
+        toc.append(li)
+
+
+def postprocess(html: str, info: dict) -> str:
+    from bs4 import BeautifulSoup
+
+    soup = BeautifulSoup(html, "html.parser")
+    main = soup.find("main") or soup
+    for a in soup.select("a.anchor-link"):
+        a.decompose()
+    for marker in soup.select("div.isn-insert"):
+        marker.decompose()
+    _captioned_markdown_tables(soup)
+    _number_floats(soup, info)
+    _number_boxes(soup, info)
+    entries = _number_headings(soup, main, info)
+    _fill_toc(soup, entries)
+    info["sections"] = [f"{n} {t}".strip() for lvl, n, t, _ in entries if lvl == 1]
+    typography.apply_soup(soup)
+    return str(soup)
+
+
+# --- PDF and reviewer view ---------------------------------------------------------------------
+
+
+def write_pdf(html: str, target: Path) -> None:
+    """PDF from the note HTML (print CSS, A4); no network access."""
+    from weasyprint import HTML
+    from weasyprint.urls import URLFetcher
+
+    fetcher = URLFetcher(allowed_protocols=["data"])
+    pdf = HTML(string=html, base_url=str(target.parent), url_fetcher=fetcher).write_pdf()
+    write_bytes(target, pdf)
+
+
+def build_companions(layout: Layout, params: Params | None = None) -> list[Path]:
+    """Reviewer view: `<out>/notebooks/NN_name.html` with code and outputs, readable offline."""
+    out = []
+    synthetic = bool(params.get("synthetic")) if params is not None else False
+    label = (params.get("dataset_label") if params is not None else None) or "Données de démonstration synthétiques"
+    for path in notebook_paths(layout):
+        nb = nbformat.read(str(path), as_version=4)
+        exp = _exporter(REVIEW_TEMPLATE, embed_images=True)
+        body, _ = exp.from_notebook_node(nb, resources={
+            "metadata": {"name": path.stem},
+            "isnote": {"notebook": path.name, "synthetic": synthetic, "dataset_label": label}})
+        target = path.with_suffix(".html")
+        write_text(target, body)
+        out.append(target)
+    return out
+
+
+def ramo_path(layout: Layout) -> Path:
+    return layout.root / "ramo_14_5.txt"
+
+
+def build(params: Params, layout: Layout | None = None, *, pdf: bool = True, companions: bool = True,
+          run_date: _dt.datetime | None = None, content_dir: Path | None = None) -> dict:
+    """Assemble the note of a run whose notebooks have been executed into `<out>/notebooks/`.
+
+    Writes note.html, note.pdf (unless pdf=False), ramo_14_5.txt, provenance.json and the
+    reviewer HTML of each notebook (unless companions=False). Returns what was written and a few
+    counts (sections, tables, figures, fiches, warnings).
+    """
+    layout = layout or params.layout
+    when = provenance.run_datetime(run_date)
+    kf = read_key_figures(layout)
+    retained = read_retained(layout)
+    info: dict = {"warnings": []}
+    if retained is None:
+        info["warnings"].append("table des opérations retenues absente : pas de fiches ni d'annexe A")
+
+    nb = assemble(params, layout, kf, retained=retained, when=when, content_dir=content_dir, info=info)
+    tinfo = title_info(params, when)
+    html = postprocess(export_note_html(nb, tinfo), info)
+    write_text(layout.note_html, html)
+    result: dict = {"html": layout.note_html}
+
+    prov = info.pop("provenance")
+    provenance.write_json(prov, layout.root / "provenance.json")
+    result["provenance"] = layout.root / "provenance.json"
+
+    ramo = narrative.ramo_text(params, kf)
+    write_text(ramo_path(layout), ramo)
+    result.update(ramo=ramo_path(layout), ramo_chars=len(ramo.rstrip("\n")), ramo_limit=narrative.ramo_limit(params))
+
+    if pdf:
+        write_pdf(html, layout.note_pdf)
+        result["pdf"] = layout.note_pdf
+    if companions:
+        result["companions"] = build_companions(layout, params)
+    result.update(info)
+    return result

@@ -1,0 +1,302 @@
+"""Assembly of the note (isnote.note): HTML, PDF, project sheets, annexes, provenance, reviewer view."""
+
+import datetime as dt
+import hashlib
+import json
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from bs4 import BeautifulSoup
+
+from isnote import narrative, note
+from isnote.frnum import fmt_eur, fmt_int, fmt_meur, fmt_pct
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE / "note_fixtures"))
+import builders  # noqa: E402
+
+RUN_DATE = dt.datetime(2025, 1, 2, 10, 30)
+XSS = (builders.XSS_SCRIPT, builders.XSS_IMG)
+
+
+@pytest.fixture(scope="module")
+def run(tmp_path_factory):
+    params, layout = builders.make_run(tmp_path_factory.mktemp("note"))
+    result = note.build(params, layout, pdf=True, companions=True, run_date=RUN_DATE)
+    html = layout.note_html.read_text(encoding="utf-8")
+    return params, layout, result, html, BeautifulSoup(html, "html.parser")
+
+
+def _text(soup):
+    return soup.get_text(" ")
+
+
+def test_outputs_written(run):
+    params, layout, result, html, soup = run
+    for key in ("html", "pdf", "ramo", "provenance"):
+        assert Path(result[key]).is_file(), key
+    assert result["notebooks"] == ["01_methode.ipynb", "02_resultats.ipynb"]
+
+
+def test_no_code_no_stray_outputs(run):
+    *_, html, soup = run
+    text = _text(soup)
+    for stray in ("params_path", "import ", "narrative.show", "sortie texte parasite", "avertissement parasite",
+                  "RESERVE-AUX-RELECTEURS", "colonne_parasite", "IPython", "Markdown object", "In [", "Out["):
+        assert stray not in text, stray
+    assert not soup.select("pre.highlight, .jp-InputArea, .input_prompt")
+
+
+def test_self_contained(run):
+    *_, html, soup = run
+    assert not re.search(r"""(?:src|href)\s*=\s*["']?(?:https?:)?//""", html)
+    assert "@import" not in html and "url(http" not in html
+    assert "require.js" not in html.lower() and "mathjax" not in html.lower()
+    for img in soup.find_all("img"):
+        assert img["src"].startswith("data:image/")
+    scripts = soup.find_all("script")
+    assert len(scripts) == 1 and not scripts[0].get("src")       # our inline annex script only
+    assert soup.find("style") is not None and not soup.find("link")
+
+
+def test_title_page_and_banner(run, tmp_path):
+    params, layout, result, html, soup = run
+    title = soup.find("header", class_="isn-titlepage")
+    text = _text(title)
+    assert "Données de démonstration synthétiques" in text
+    assert narrative.fmt_date(params["extract_date"]) in text.replace("\u00a0", " ")
+    assert params["waves"][params["current_wave"]]["label"] in text
+    assert "2 janvier 2025 à 10:30" in text                      # run date, time untouched by typography
+    # no banner when the data is not synthetic
+    p2, l2 = builders.make_run(tmp_path, synthetic=False)
+    note.build(p2, l2, pdf=False, companions=False, run_date=RUN_DATE)
+    soup2 = BeautifulSoup(l2.note_html.read_text(encoding="utf-8"), "html.parser")
+    assert soup2.find(class_="isn-banner") is None
+    assert "synthétiques" not in _text(soup2.find("header"))
+
+
+def test_sections_numbered_and_toc_resolves(run):
+    *_, result, html, soup = run
+    h1 = [h.get_text(" ", strip=True) for h in soup.select("main h1")]
+    assert [t.split()[0] for t in h1[:6]] == ["1.", "2.", "3.", "4.", "5.", "6."]
+    assert h1[6].startswith("Annexe A")             # fiches went to the marker: no section of their own
+    h2 = [h.get_text(" ", strip=True) for h in soup.select("main h2")]
+    assert any(t.startswith("4.3 Typologie") for t in h2)         # unnumbered heading got the next number
+    links = soup.select("nav.isn-toc a[href^='#']")
+    assert len(links) >= 15
+    for a in links:
+        assert soup.find(id=a["href"][1:]) is not None, a["href"]
+    assert result["warnings"] == ["01_methode.ipynb, cellule 9 : DataFrame affiché brut, ignoré "
+                                  "(utiliser isnote.display.table_html)"]
+
+
+def test_tables_and_figures_numbered(run):
+    *_, result, html, soup = run
+    captions = [f.find("figcaption").get_text(" ", strip=True) for f in soup.select("figure.isn-table")]
+    assert captions[0].startswith("Tableau 1 – Grille de caractérisation")
+    numbers = [int(re.match(r"Tableau (\d+)", c).group(1)) for c in captions]
+    assert numbers == list(range(1, len(numbers) + 1)) and len(numbers) == result["tables"]
+    figs = [f.find("figcaption").get_text(" ", strip=True) for f in soup.select("figure.isn-figure")]
+    assert figs == ["Figure 1 – Réponses des gestionnaires"]
+    grid = soup.select("figure.isn-table")[0]
+    assert len(grid.select("tbody tr")) == 4 and grid.find(class_="source")
+
+
+def test_narrative_numbers_match_key_figures(run):
+    params, layout, result, html, soup = run
+    kf = json.loads(layout.key_figures.read_text(encoding="utf-8"))
+    text = _text(soup)
+    r = kf["retained"]["fse"]["2019"]["total"]
+    t = kf["pon_totals"]["fse"]["2019"]["total"]
+    assert f"{fmt_int(r['n_ops'])} opérations" in text
+    assert fmt_meur(r["ct"]) in text and fmt_pct(r["n_ops"] / t["n_ops"]) in text
+    assert fmt_int(kf["volumes"]["fse"]["2019"]["n_ops"]) in text          # 6 646 with a narrow nbsp
+    assert fmt_pct(kf["survey"]["shares"]["nsp"]) in text
+
+
+def test_french_typography(run):
+    *_, html, _ = run
+    main = BeautifulSoup(html, "html.parser").find("main")      # a copy: tags are removed below
+    for tag in main.find_all(["code", "pre", "script", "style"]):
+        tag.decompose()
+    text = main.get_text("")
+    assert not re.search(r"\w [:;!?»]", text)
+    assert not re.search(r"« \w", text)
+    assert not re.search(r"\d [%€]|\d M€", text)
+    assert "\u202f" in text and "\u00a0%" in text and "\u00a0M€" in text
+
+
+def test_fiches(run):
+    params, layout, result, html, soup = run
+    boxes = soup.select("aside.isn-box")
+    assert result["fiches"] == 2 and len(boxes) == 2                  # current wave only
+    first = boxes[0]
+    caption = first.find(class_="isn-box-caption").get_text(" ", strip=True)
+    assert caption.startswith("Encadré 1 – La Cellule Emploi")
+    text = _text(first)
+    for value in ("CCAS de Valenciennes", "Valenciennes", "Nord-Pas-de-Calais", "OI du Hainaut",
+                  "Collectivité territoriale", "CCAS", "14/12/2017", fmt_eur(238778.48), fmt_eur(112278.48),
+                  "3 actions", "150 participants prévus", "42 retours", "Coordination inédite"):
+        assert value in text, value
+    assert "non renseigné" in _text(boxes[1])
+    # placed where notebook 02 put the marker: after heading 5.2, before 5.3
+    heads = [h.get_text(" ", strip=True) for h in soup.select("main h2, main aside.isn-box")]
+    order = [h for h in heads if h.startswith(("5.2", "5.3", "Encadré"))]
+    assert order[0].startswith("5.2") and order[-1].startswith("5.3")
+
+
+def test_planted_scripts_stay_inert_text(run):
+    *_, html, soup = run
+    assert not soup.find_all(lambda tag: any(a.lower().startswith("on") for a in tag.attrs))
+    assert not [img for img in soup.find_all("img") if img.get("src") == "x"]
+    text = _text(soup)
+    for where in (soup.select_one("figure#tab-volumes"), soup.select("aside.isn-box")[0],
+                  soup.select_one("table#annexe-liste"), soup.select_one("ul.isn-checks")):
+        assert any(x in _text(where) for x in XSS), where.name
+    assert text.count("alert(1)") >= 6
+
+
+def test_annex_list(run):
+    *_, html, soup = run
+    table = soup.select_one("table#annexe-liste")
+    rows = table.select("tbody tr")
+    assert len(rows) == 4 and table["data-total"] == "4"
+    assert soup.select_one("input.isn-filter")["data-table"] == "annexe-liste"
+    headers = [th.get_text(strip=True) for th in table.select("thead th")]
+    assert headers[:4] == ["N°", "Programme", "Vague", "Intitulé"]
+    ct = [td for td in rows[0].select("td.num")][0]
+    assert float(ct["data-sort"]) == pytest.approx(238778.48)
+    assert ct.get_text() == "238\u202f778"
+
+
+def test_annex_method(run):
+    *_, html, soup = run
+    annex = soup.find(id="annexe-b").find_parent("section")
+    text = _text(annex)
+    for value in ("Vague 2017", "4 mars 2017", "Innovation sociale / socialement innovant", "Avise",
+                  "France Active", "Pré-identifiées", "totaux_tableau3", "operations_pon_fse.csv", "cp1252"):
+        assert value in text, value
+    assert "<code>innovations? sociales?</code>" in str(annex)
+
+
+def test_provenance(run):
+    params, layout, result, html, soup = run
+    prov = json.loads(Path(result["provenance"]).read_text(encoding="utf-8"))
+    params_entry = prov["inputs"][0]
+    assert params_entry["role"] == "paramètres"
+    assert params_entry["sha256"] == hashlib.sha256(Path(params.source).read_bytes()).hexdigest()
+    assert prov["packages"]["pandas"] and prov["packages"]["weasyprint"]
+    assert prov["run_date"].startswith("2025-01-02T10:30")
+    annex = soup.find(id="annexe-c").find_parent("section")
+    text = _text(annex)
+    assert params_entry["sha256"] in text and "output_dir:" in text and "weasyprint" in text
+    git = prov["git"]
+    assert (git is None and "pas de dépôt git" in text) or (git["commit"] in text)
+
+
+def test_ramo_file(run):
+    params, layout, result, html, soup = run
+    text = Path(result["ramo"]).read_text(encoding="utf-8")
+    assert 200 < len(text.rstrip()) <= narrative.ramo_limit(params)
+    assert result["ramo_chars"] == len(text.rstrip("\n"))
+
+
+def test_pdf(run):
+    params, layout, result, html, soup = run
+    data = Path(result["pdf"]).read_bytes()
+    assert data.startswith(b"%PDF")
+    if shutil.which("pdffonts"):
+        fonts = subprocess.run(["pdffonts", str(result["pdf"])], capture_output=True, text=True).stdout
+        assert "DejaVu-Serif" in fonts and "DejaVu-Sans" in fonts
+    if shutil.which("pdfinfo"):
+        info = subprocess.run(["pdfinfo", str(result["pdf"])], capture_output=True, text=True).stdout
+        assert re.search(r"Page size:\s+595\.\d+ x 841\.\d+", info)   # A4
+        assert int(re.search(r"Pages:\s+(\d+)", info).group(1)) >= 8
+    if shutil.which("pdftotext"):
+        out = subprocess.run(["pdftotext", "-layout", str(result["pdf"]), "-"], capture_output=True,
+                             text=True).stdout
+        assert "Page 3 / " in out                                        # page numbers
+        assert "L'innovation sociale dans les PON FSE et IEJ" in out     # running title
+        assert "M€" in out and "Méthode" in out and "Données de démonstration synthétiques" in out
+        assert "<script>alert(1)</script>" in out                        # planted text printed as text
+
+
+def test_reviewer_view(run):
+    params, layout, result, html, soup = run
+    pages = result["companions"]
+    assert [p.name for p in pages] == ["01_methode.html", "02_resultats.html"]
+    page = pages[0].read_text(encoding="utf-8")
+    rsoup = BeautifulSoup(page, "html.parser")
+    code = rsoup.get_text("")
+    assert 'narrative.show("methode_perimetre", ctx)' in code and "params_path" in code   # code shown
+    assert "celltag_injected-parameters" in page and "Vue de relecture" in page
+    assert not [s for s in rsoup.find_all("script") if s.get("src")]
+    assert not rsoup.find("link", rel="stylesheet")
+
+
+def test_deterministic(run, tmp_path):
+    *_, html, soup = run
+    params, layout = builders.make_run(tmp_path)
+    note.build(params, layout, pdf=False, companions=False, run_date=RUN_DATE)
+    again = layout.note_html.read_text(encoding="utf-8")
+    strip = lambda h: re.sub(r'<section class="isn-annex isn-provenance".*?</section>', "", h, flags=re.S)  # noqa
+    assert strip(again) == strip(html)
+
+
+def test_missing_notebooks_is_a_clear_error(tmp_path):
+    params, layout = builders.make_run(tmp_path, notebooks=False)
+    with pytest.raises(note.NoteError, match="aucun notebook"):
+        note.build(params, layout, pdf=False, companions=False)
+
+
+def test_without_retained_table(tmp_path):
+    params, layout = builders.make_run(tmp_path)
+    (layout.clean / "retained.parquet").unlink()
+    result = note.build(params, layout, pdf=False, companions=False, run_date=RUN_DATE)
+    assert result["fiches"] == 0
+    assert any("retenues absente" in w for w in result["warnings"])
+    text = layout.note_html.read_text(encoding="utf-8")
+    assert "n’est pas disponible" in text
+
+
+def test_filter_notebook_drops_what_the_note_must_not_show():
+    import nbformat
+    from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
+
+    nb = new_notebook(cells=[
+        new_markdown_cell("# Titre"),
+        new_code_cell("x", outputs=[new_output("stream", name="stdout", text="bruit")]),
+        new_code_cell("x", outputs=[new_output("stream", name="stderr", text="Warning")]),
+        new_code_cell("x", outputs=[new_output("execute_result", data={"text/plain": "<Figure>"}, execution_count=1)]),
+        new_code_cell("x", outputs=[new_output("display_data", data={"text/plain": "x",
+                                                                     "text/html": "<p class='isn-x'>ok</p>"})]),
+        new_code_cell("x", outputs=[new_output("error", ename="E", evalue="v", traceback=[])]),
+        new_code_cell("x", outputs=[new_output("display_data", data={
+            "text/plain": "<IPython.core.display.Markdown object>",
+            "text/markdown": "Titre : <script>alert(1)</script> & co"})]),
+    ])
+    nb.cells.append(nbformat.v4.new_code_cell("p = 1", metadata={"tags": ["parameters"]}))
+    nb.cells.append(nbformat.v4.new_markdown_cell("caché", metadata={"tags": ["hide-in-note"]}))
+    warnings = []
+    cells = note.filter_notebook(nb, "t.ipynb", warnings)
+    assert [c.cell_type for c in cells] == ["markdown", "code", "code"]
+    assert cells[1].outputs[0]["data"] == {"text/html": "<p class='isn-x'>ok</p>"}
+    assert cells[2].outputs[0]["data"] == {"text/markdown": "Titre : &lt;script>alert(1)&lt;/script> &amp; co"}
+
+
+def test_postprocess_numbering_rules():
+    html = ('<html><body><nav class="isn-toc"><ol id="sommaire-liste"></ol></nav><main>'
+            '<h2>4.1 Données</h2><figure class="isn-table" data-caption="Tableau – Qualité des données">'
+            '<figcaption>Tableau – Qualité des données</figcaption><table><tbody><tr><td>1</td></tr></tbody></table>'
+            '</figure><h3>Sans numéro</h3><h1>5. Résultats</h1><h2>Bilan</h2><h2>Bilan</h2></main></body></html>')
+    info = {"warnings": []}
+    soup = BeautifulSoup(note.postprocess(html, info), "html.parser")
+    heads = [h.get_text(" ", strip=True) for h in soup.select("main h1, main h2, main h3")]
+    assert heads == ["4.1 Données", "4.1.1 Sans numéro", "5. Résultats", "5.1 Bilan", "5.2 Bilan"]
+    assert soup.find("figcaption").get_text(" ", strip=True) == "Tableau 1 – Qualité des données"
+    assert any("4.1" in w and "sans titre de niveau supérieur 4" in w for w in info["warnings"])
+    assert [a["href"] for a in soup.select("#sommaire-liste a")] == ["#sec-4-1", "#sec-5", "#sec-5-1", "#sec-5-2"]
