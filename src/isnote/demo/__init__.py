@@ -1,0 +1,1 @@
+"""Seeded generator of the SYNTHETIC demo dataset (data/demo): `python -m isnote.demo.generate`."""
