@@ -21,10 +21,12 @@ import pandas as pd
 from .config import Params
 from .errors import InputError
 from .frnum import fmt_int, fmt_num, fmt_pct
-from .typology import (CUMULATIVE, KEY, categories, cumulative_waves, table_waves, wave_label)
+from .typology import CUMULATIVE, cached_yaml, categories, cumulative_waves, table_waves, wave_label
 
 # Body types aggregated in the survey tables (override: params key `survey_groups`).
 DEFAULT_SURVEY_GROUPS: dict[str, list[str]] = {"PLIE": ["OI PLIE pivot", "OI PLIE"]}
+# Display order of the body types (override: params key `survey_type_order`); others follow, sorted.
+DEFAULT_SURVEY_TYPE_ORDER = ["AGD", "OI CD", "OI PLIE pivot", "OI PLIE", "Autre OI"]
 # The theme whose count is quoted as "definition judged vague" (override: `survey_definition_theme`).
 DEFAULT_DEFINITION_THEME = "definition_floue"
 # Axes whose OS are detailed in Tableau 4 (override: params key `table4_detail_axes`).
@@ -45,7 +47,7 @@ Formats = dict[str, Callable[[object], str]]
 
 
 def _nomenclature(params: Params, programme: str) -> dict:
-    nom = params.yaml("nomenclature") or {}
+    nom = cached_yaml(params, "nomenclature") or {}
     if programme not in nom:
         raise InputError(params.path("nomenclature"), f"programme {programme!r} absent de la nomenclature",
                          expected="une section par programme (fse, iej)")
@@ -55,10 +57,9 @@ def _nomenclature(params: Params, programme: str) -> dict:
 def programme_axes(params: Params, programme: str) -> list[str]:
     """Axes of the programme in nomenclature order, without the excluded ones (technical assistance)."""
     excluded = {str(a) for a in params.get("exclude_axes", [])}
-    nom = _nomenclature(params, programme)
-    axes = [str(a) for a in (nom.get("axes") or {})]
-    ta = {str(v.get("axe")) for k, v in (nom.get("os") or {}).items() if str(k).startswith("4AT")} if programme == "iej" else set()
-    return [a for a in axes if a not in excluded and a not in ta]
+    axes = (_nomenclature(params, programme).get("axes") or {})
+    return [str(a) for a, label in axes.items()
+            if str(a) not in excluded and not str(label).strip().lower().startswith("assistance technique")]
 
 
 def _os_axis(params: Params, programme: str) -> dict[str, str]:
@@ -184,6 +185,19 @@ def display_table3(t3: pd.DataFrame, params: Params) -> tuple[pd.DataFrame, Form
             cols[f"{share}_{p}"] = f"{lab} – % ({kind})"
             formats[f"{lab} – % ({kind})"] = fmt_pct
     return t3[list(cols)].rename(columns=cols), formats
+
+
+def display_table5(t5: pd.DataFrame, params: Params) -> tuple[pd.DataFrame, Formats]:
+    """Tableau 5 for display: per category, wave and cumulative counts and amounts with shares."""
+    cols = {"libelle": "Type d'opérations"}
+    formats: Formats = {}
+    for p in (params["current_wave"], CUMULATIVE):
+        lab = wave_label(params, p)
+        for src, name, fmt in ((f"n_ops_{p}", f"{lab} – nb", fmt_int), (f"share_n_{p}", f"{lab} – % (nb)", fmt_pct),
+                               (f"ct_meur_{p}", f"{lab} – M€", fmt_num), (f"share_ct_{p}", f"{lab} – % (M€)", fmt_pct)):
+            cols[src] = name
+            formats[name] = fmt
+    return t5[list(cols)].rename(columns=cols), formats
 
 
 # --------------------------------------------------------------------------------------------
@@ -325,8 +339,9 @@ def regions(retained: pd.DataFrame, operations: pd.DataFrame, params: Params, pr
     out["share_all"] = _frac(out["n_all"], out["n_all"].sum()).to_numpy()
     out["ratio"] = _frac(out["share_retained"], out["share_all"]).to_numpy()
     out["ranked"] = out["n_retained"] >= int(_param(params, "regions_min_retained", DEFAULT_REGIONS_MIN_RETAINED))
-    out = out.sort_values(["ranked", "ratio", "n_retained", "region"], ascending=[False, False, False, True],
-                          kind="stable").reset_index(drop=True)
+    out["_r"] = out["ratio"].round(9)          # equal ratios computed in different orders tie
+    out = out.sort_values(["ranked", "_r", "n_retained", "region"], ascending=[False, False, False, True],
+                          kind="stable").drop(columns="_r").reset_index(drop=True)
     out.insert(0, "wave", wave)
     return out
 
@@ -461,7 +476,8 @@ def lot5_outcome(lot5: pd.DataFrame, operations: pd.DataFrame, register: pd.Data
         [~out["in_data"], out["decision"].eq("retenue"), out["decision"].eq("ecartee")],
         ["absente des opérations analysées", "retenue (" + wl + ")", "écartée (" + wl + ")"],
         default="non examinée (" + wl + ")")
-    out = out.sort_values(["wave", "op_id"], kind="stable").reset_index(drop=True)
+    out = out.sort_values(["in_data", "wave", "op_id"], ascending=[False, False, True],
+                          kind="stable").reset_index(drop=True)
     return out[["op_id", "title", "in_data", "wave", "decision", "retained", "categorie", "devenir"]]
 
 
@@ -523,11 +539,12 @@ def survey_by_type(survey: pd.DataFrame, params: Params) -> pd.DataFrame:
     """Answers per body type: counts and shares, then group rows (e.g. PLIE), then the total.
 
     Columns: body_type, kind (type/group/total), n, n_oui, n_non, n_nsp, share_oui, share_non,
-    share_nsp. Types keep the order of params `survey_type_order` if given, else alphabetical.
+    share_nsp. Types follow params `survey_type_order` (default DEFAULT_SURVEY_TYPE_ORDER), then
+    any other type in alphabetical order.
     """
     s = _survey_clean(survey)
     counts = pd.crosstab(s["body_type"], s["answer"]).reindex(columns=list(ANSWERS), fill_value=0)
-    order = [str(t) for t in params.get("survey_type_order") or []]
+    order = [str(t) for t in _param(params, "survey_type_order", DEFAULT_SURVEY_TYPE_ORDER)]
     types = [t for t in order if t in counts.index] + sorted(set(counts.index) - set(order))
     counts = counts.reindex(types)
     frames = [counts.assign(kind="type")]
@@ -560,19 +577,22 @@ def display_survey_by_type(sb: pd.DataFrame) -> tuple[pd.DataFrame, Formats]:
 
 
 def _theme_spec(params: Params) -> list[tuple[str, str, str]]:
-    spec = params.yaml("survey_themes") or {}
+    spec = cached_yaml(params, "survey_themes") or {}
     themes = spec.get("themes") or {}
     order = [t for t in (spec.get("order") or list(themes)) if t in themes]
     order += [t for t in themes if t not in order]
     return [(k, str(themes[k].get("label", k)), str(themes[k].get("pattern", ""))) for k in order]
 
 
-def _theme_regex(params: Params, key: str, pattern: str) -> re.Pattern:
+def _theme_regex(params: Params, key: str, pattern: str) -> str:
+    """Whole-word pattern (normalised text is [a-z0-9] words and single spaces, so \\b is a word edge)."""
+    regex = rf"\b(?:{pattern})\b"
     try:
-        return re.compile(rf"(?<!\w)(?:{pattern})(?!\w)")
+        re.compile(regex)
     except re.error as exc:
         raise InputError(params.path("survey_themes"), f"expression du thème {key!r} invalide ({exc})",
                          column=key, value=pattern) from None
+    return regex
 
 
 def survey_observations(survey: pd.DataFrame, params: Params) -> pd.DataFrame:
@@ -584,7 +604,8 @@ def survey_observations(survey: pd.DataFrame, params: Params) -> pd.DataFrame:
     sel["observations"] = obs[obs.ne("")]
     norm = normalise(sel["observations"])
     for key, _label, pattern in _theme_spec(params):
-        sel[f"theme_{key}"] = norm.str.contains(_theme_regex(params, key, pattern), regex=True) if pattern else False
+        sel[f"theme_{key}"] = (norm.str.contains(_theme_regex(params, key, pattern), regex=True).fillna(False)
+                               .astype(bool) if pattern else False)
     return sel.reset_index(drop=True)
 
 
@@ -660,10 +681,9 @@ def key_figures_survey(survey: pd.DataFrame, params: Params) -> dict:
     obs = survey_observations(survey, params)
     total = sb.loc[sb["kind"].eq("total")].iloc[0]
     shares = {a: float(total[f"share_{a}"]) for a in ANSWERS}
-    by_type = {str(r["body_type"]): {a: float(r[f"share_{a}"]) for a in ANSWERS}
-               for _, r in sb.loc[sb["kind"].isin(["type", "group"])].iterrows()}
-    counts = {str(r["body_type"]): {a: int(r[f"n_{a}"]) for a in ANSWERS} | {"n": int(r["n"])}
-              for _, r in sb.loc[sb["kind"].isin(["type", "group"])].iterrows()}
+    rows = sb.loc[sb["kind"].isin(["type", "group"])].set_index("body_type")
+    by_type = rows[[f"share_{a}" for a in ANSWERS]].set_axis(list(ANSWERS), axis=1).to_dict("index")
+    counts = rows[["n"] + [f"n_{a}" for a in ANSWERS]].set_axis(["n", *ANSWERS], axis=1).to_dict("index")
     themes = dict(zip(st["theme"].astype(str), st["n_respondents"].astype(int)))
     definition = str(_param(params, "survey_definition_theme", DEFAULT_DEFINITION_THEME))
     return {"respondents": int(total["n"]), "shares": shares, "by_type": by_type, "counts": counts,
@@ -676,3 +696,43 @@ def key_figures_regions(reg: pd.DataFrame, params: Params, programme: str = "fse
     wave = str(reg["wave"].iloc[0]) if len(reg) else params["current_wave"]
     return {programme: {wave: {"well_represented": well_represented(reg),
                                "min_retained": int(_param(params, "regions_min_retained", DEFAULT_REGIONS_MIN_RETAINED))}}}
+
+
+# --------------------------------------------------------------------------------------------
+# notebook helpers
+
+MONTHS = ("janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre", "octobre",
+          "novembre", "décembre")
+
+
+def read_clean(layout, name: str, step: str = "01_ingest") -> pd.DataFrame:
+    """Read `<out>/clean/<name>.parquet`; a missing file is an InputError naming the step to run."""
+    path = layout.clean / f"{name}.parquet"
+    if not path.exists():
+        raise InputError(path, "table propre introuvable", expected=f"exécuter d'abord l'étape {step}")
+    df = pd.read_parquet(path)
+    df.attrs["source"] = str(path)
+    return df
+
+
+def _fr_date(value) -> str:
+    try:
+        d = pd.Timestamp(value)
+    except (TypeError, ValueError):
+        return str(value)
+    return f"{d.day}{'er' if d.day == 1 else ''} {MONTHS[d.month - 1]} {d.year}"
+
+
+def source_line(params: Params, kind: str = "operations") -> str:
+    """The source line under a table: dataset, extract date, review register, survey."""
+    data = str(params.get("dataset_label") or "extractions MDFSE")
+    if kind == "survey":
+        when = params.get("survey_date")
+        return f"{data} – enquête auprès des gestionnaires de l'axe 3" + (
+            f" ({MONTHS[pd.Timestamp(str(when)).month - 1]} {pd.Timestamp(str(when)).year})" if when else "") + \
+            " ; traitement isnote"
+    extract = params.get("extract_date")
+    text = f"{data}" + (f", extraction du {_fr_date(extract)}" if extract else "")
+    if kind == "operations":
+        text += " ; registre de revue des opérations ; traitement isnote"
+    return text

@@ -56,6 +56,22 @@ def wave_label(params: Params, wave: str) -> str:
 # --------------------------------------------------------------------------------------------
 # typology parameters
 
+_YAML_CACHE: dict[tuple[str, int, int], object] = {}
+
+
+def cached_yaml(params: Params, key: str):
+    """params.yaml(key), cached on the file's path, size and modification time."""
+    path = params.path(key)
+    try:
+        st = path.stat()
+    except OSError:
+        return params.yaml(key)   # raises the usual InputError
+    ck = (str(path), st.st_size, st.st_mtime_ns)
+    if ck not in _YAML_CACHE:
+        _YAML_CACHE[ck] = params.yaml(key)
+    return _YAML_CACHE[ck]
+
+
 
 @dataclass(frozen=True)
 class Category:
@@ -67,7 +83,7 @@ class Category:
 
 def categories(params: Params) -> list[Category]:
     """The categories of params/typology.yaml, in its `order`."""
-    spec = params.yaml("typology")
+    spec = cached_yaml(params, "typology")
     cats = spec.get("categories") or {}
     order = spec.get("order") or list(cats)
     unknown = [k for k in order if k not in cats]
@@ -191,6 +207,10 @@ def split_register(operations: pd.DataFrame, register: pd.DataFrame, params: Par
         cand["op_id"] = cand["op_id"].astype(str)
         if "continuation_of" not in cand.columns:
             cand["continuation_of"] = ""
+        listed = cand["continuation_of"].map(lambda v: isinstance(v, (list, tuple, np.ndarray)), na_action="ignore")
+        if listed.fillna(False).astype(bool).any():   # a list column: join the op ids
+            cand["continuation_of"] = cand["continuation_of"].map(
+                lambda v: ";".join(map(str, v)) if isinstance(v, (list, tuple, np.ndarray)) else v, na_action="ignore")
         ret = ret.drop(columns=["continuation", "continuation_of"]).merge(cand, on=KEY, how="left")
         ret["continuation"] = ret["continuation"].astype("boolean").fillna(False).astype(bool)
         ret["continuation_of"] = ret["continuation_of"].astype("string").fillna("").astype(str)

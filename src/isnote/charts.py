@@ -1,0 +1,172 @@
+"""Figures of the note (matplotlib, Agg): French number formats, A4 width, deterministic files.
+
+Each `*_chart` function returns a matplotlib Figure; `save(fig, figures_dir, name)` writes
+`<name>.png` and `<name>.svg` atomically and returns the PNG bytes (for
+isnote.display.figure_html). Files are byte-identical across runs: fixed dpi, fixed SVG hash
+salt, no date in the metadata.
+"""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+from matplotlib.figure import Figure  # noqa: E402
+from matplotlib.ticker import FuncFormatter  # noqa: E402
+
+from .atomic import write_bytes  # noqa: E402
+from .frnum import NBSP, fmt_int, fmt_num, fmt_pct  # noqa: E402
+
+WIDTH_IN = 16 / 2.54          # 16 cm: readable at A4 width
+DPI = 200
+# Sober palette: dark blue, mid grey-blue, light grey; an accent for highlights.
+PALETTE = {"oui": "#1f4e79", "non": "#8c9db5", "nsp": "#d9d9d9", "bar": "#1f4e79", "muted": "#b0b8c4",
+           "accent": "#c55a11", "text": "#222222"}
+STYLE = {
+    "font.family": "DejaVu Sans",
+    "font.size": 9,
+    "axes.titlesize": 10,
+    "axes.labelsize": 9,
+    "xtick.labelsize": 8.5,
+    "ytick.labelsize": 8.5,
+    "legend.fontsize": 8.5,
+    "axes.spines.top": False,
+    "axes.spines.right": False,
+    "axes.edgecolor": "#666666",
+    "axes.labelcolor": PALETTE["text"],
+    "text.color": PALETTE["text"],
+    "svg.hashsalt": "isnote",
+    "svg.fonttype": "path",
+    "path.simplify": True,
+    "figure.dpi": DPI,
+    "savefig.dpi": DPI,
+}
+ANSWER_LABELS = {"oui": "Oui", "non": "Non", "nsp": "Ne se prononce pas"}
+
+
+def _style():
+    return plt.rc_context(STYLE)
+
+
+def _fr_axis(ax, axis: str = "x", decimals: int = 0, unit: str = "") -> None:
+    fmt = FuncFormatter(lambda v, _pos: fmt_num(v, decimals) + (f"{NBSP}{unit}" if unit else ""))
+    (ax.xaxis if axis == "x" else ax.yaxis).set_major_formatter(fmt)
+
+
+def survey_chart(sb: pd.DataFrame, title: str | None = None) -> Figure:
+    """Figure 1: answers per body type, stacked horizontal bars of shares, labelled 'n (xx %)'.
+
+    `sb` is isnote.tables.survey_by_type: rows of kind type, group and total (shown last).
+    """
+    answers = ["oui", "non", "nsp"]
+    df = sb.copy()
+    df["lab"] = np.where(df["kind"].eq("group"), df["body_type"] + " (ensemble)", df["body_type"])
+    df["lab"] = df["lab"] + "\n(" + df["n"].map(fmt_int) + " rép.)"
+    df = df.iloc[::-1].reset_index(drop=True)        # first row at the top
+    with _style():
+        fig, ax = plt.subplots(figsize=(WIDTH_IN, 0.55 * len(df) + 1.3))
+        left = np.zeros(len(df))
+        y = np.arange(len(df))
+        for a in answers:
+            w = df[f"share_{a}"].to_numpy(dtype="float64")
+            n = df[f"n_{a}"].to_numpy()
+            ax.barh(y, w, left=left, color=PALETTE[a], edgecolor="white", linewidth=0.6, height=0.7,
+                    label=ANSWER_LABELS[a])
+            dark = a == "oui"
+            for yi, (li, wi, ni) in enumerate(zip(left, w, n)):
+                label = (f"{fmt_int(ni)} ({fmt_pct(wi, 0)})" if wi >= 0.09 else
+                         fmt_int(ni) if wi >= 0.03 else "")     # narrow segments: the count only
+                if label:
+                    ax.text(li + wi / 2, yi, label, ha="center", va="center",
+                            fontsize=7.5, color="white" if dark else PALETTE["text"])
+            left = left + w
+        ax.set_yticks(y, df["lab"].tolist())
+        ax.set_xlim(0, 1)
+        ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _p: fmt_pct(v, 0)))
+        ax.tick_params(axis="y", length=0)
+        bold = df.index[df["kind"].eq("total")]
+        for i in bold:
+            ax.get_yticklabels()[i].set_fontweight("bold")
+        ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.12), ncol=3, frameon=False)
+        if title:
+            ax.set_title(title, loc="left")
+        fig.tight_layout()
+    return fig
+
+
+def regions_chart(reg: pd.DataFrame, ranked_only: bool = True, title: str | None = None) -> Figure:
+    """Representation ratio per region (share of retained / share of all operations), horizontal bars."""
+    df = reg.loc[reg["ranked"]] if ranked_only and reg["ranked"].any() else reg
+    df = df.sort_values(["ratio", "region"], ascending=[True, False], kind="stable").reset_index(drop=True)
+    with _style():
+        fig, ax = plt.subplots(figsize=(WIDTH_IN, 0.28 * len(df) + 1.2))
+        colors = np.where(df["ratio"].to_numpy() > 1.0, PALETTE["bar"], PALETTE["muted"])
+        y = np.arange(len(df))
+        ax.barh(y, df["ratio"].to_numpy(dtype="float64"), color=colors, height=0.7)
+        ax.axvline(1.0, color=PALETTE["accent"], linewidth=0.9, linestyle="--", zorder=1)
+        xmax = float(df["ratio"].max()) if len(df) else 1.0
+        for yi, (r, n) in enumerate(zip(df["ratio"].to_numpy(), df["n_retained"].to_numpy())):
+            ax.text(r + xmax * 0.01, yi, f"{fmt_num(r, 2)} ({fmt_int(n)} op.)", va="center", fontsize=7.5, zorder=3,
+                    bbox={"facecolor": "white", "edgecolor": "none", "pad": 0.6, "alpha": 0.85})
+        ax.set_yticks(y, df["region"].astype(str).tolist())
+        ax.set_xlim(0, max(xmax * 1.18, 1.2))
+        _fr_axis(ax, "x", 1)
+        ax.set_xlabel("Indice de représentation (part des opérations retenues / part des opérations programmées)")
+        ax.tick_params(axis="y", length=0)
+        if title:
+            ax.set_title(title, loc="left")
+        fig.tight_layout()
+    return fig
+
+
+def category_chart(t5: pd.DataFrame, wave: str, title: str | None = None) -> Figure:
+    """Retained operations and total cost per category (current wave), two panels."""
+    df = t5.loc[t5["categorie"].ne("total")].iloc[::-1].reset_index(drop=True)
+    with _style():
+        fig, (a1, a2) = plt.subplots(1, 2, figsize=(WIDTH_IN, 0.45 * len(df) + 1.2), sharey=True)
+        y = np.arange(len(df))
+        n = df[f"n_ops_{wave}"].to_numpy(dtype="float64")
+        ct = df[f"ct_meur_{wave}"].to_numpy(dtype="float64")
+        a1.barh(y, n, color=PALETTE["bar"], height=0.65)
+        a2.barh(y, ct, color=PALETTE["non"], height=0.65)
+        for yi in y:
+            a1.text(n[yi], yi, f" {fmt_int(n[yi])}", va="center", fontsize=7.5)
+            a2.text(ct[yi], yi, f" {fmt_num(ct[yi], 1)}{NBSP}M€", va="center", fontsize=7.5)
+        a1.set_yticks(y, [str(s) for s in df["libelle"]])
+        a1.set_xlabel("Opérations retenues")
+        a2.set_xlabel("Coût total (M€)")
+        a1.set_xlim(0, max(n.max() * 1.25, 1) if len(n) else 1)
+        a2.set_xlim(0, max(ct.max() * 1.35, 0.1) if len(ct) else 1)
+        _fr_axis(a1, "x", 0)
+        _fr_axis(a2, "x", 0)
+        for a in (a1, a2):
+            a.tick_params(axis="y", length=0)
+        if title:
+            fig.suptitle(title, x=0.01, ha="left")
+        fig.tight_layout()
+    return fig
+
+
+def save(fig: Figure, figures_dir: str | Path, name: str, close: bool = True) -> bytes:
+    """Write `<name>.png` and `<name>.svg` (deterministic) and return the PNG bytes."""
+    figures_dir = Path(figures_dir)
+    with _style():
+        png = io.BytesIO()
+        fig.savefig(png, format="png", dpi=DPI, metadata={"Software": None}, bbox_inches="tight",
+                    facecolor="white")
+        svg = io.BytesIO()
+        fig.savefig(svg, format="svg", metadata={"Date": None, "Creator": None}, bbox_inches="tight",
+                    facecolor="white")
+    if close:
+        plt.close(fig)
+    data = png.getvalue()
+    write_bytes(figures_dir / f"{name}.png", data)
+    write_bytes(figures_dir / f"{name}.svg", svg.getvalue())
+    return data
