@@ -834,21 +834,23 @@ def write_pdf(html: str, target: Path) -> None:
     write_bytes(target, pdf)
 
 
-def build_companions(layout: Layout, params: Params | None = None) -> list[Path]:
-    """Reviewer view: `<out>/notebooks/NN_name.html` with code and outputs, readable offline."""
-    out = []
+def build_companion(path: Path, params: Params | None = None) -> Path:
+    """Reviewer view of one executed notebook: `NN_name.html` next to it, code and outputs."""
     synthetic = bool(params.get("synthetic")) if params is not None else False
     label = (params.get("dataset_label") if params is not None else None) or "Données de démonstration synthétiques"
-    for path in notebook_paths(layout):
-        nb = nbformat.read(str(path), as_version=4)
-        exp = _exporter(REVIEW_TEMPLATE, embed_images=True)
-        body, _ = exp.from_notebook_node(nb, resources={
-            "metadata": {"name": path.stem},
-            "isnote": {"notebook": path.name, "synthetic": synthetic, "dataset_label": label}})
-        target = path.with_suffix(".html")
-        write_text(target, body)
-        out.append(target)
-    return out
+    nb = nbformat.read(str(path), as_version=4)
+    exp = _exporter(REVIEW_TEMPLATE, embed_images=True)
+    body, _ = exp.from_notebook_node(nb, resources={
+        "metadata": {"name": path.stem},
+        "isnote": {"notebook": path.name, "synthetic": synthetic, "dataset_label": label}})
+    target = path.with_suffix(".html")
+    write_text(target, body)
+    return target
+
+
+def build_companions(layout: Layout, params: Params | None = None) -> list[Path]:
+    """Reviewer view: `<out>/notebooks/NN_name.html` with code and outputs, readable offline."""
+    return [build_companion(path, params) for path in notebook_paths(layout)]
 
 
 def ramo_path(layout: Layout) -> Path:

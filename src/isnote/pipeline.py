@@ -131,31 +131,106 @@ def step_key(step: Step, params: Params, upstream: dict[str, str], code) -> str:
 # ---------------------------------------------------------------- execution
 
 class StepFailed(IsnoteError):
-    pass
+    def __init__(self, message: str, notebook: Path | None = None):
+        super().__init__(message)
+        self.notebook = notebook
 
 
+WARM_UP = "import pandas, pyarrow, pyarrow.parquet, numpy, matplotlib\nmatplotlib.use('Agg')\nimport matplotlib.pyplot, isnote.display, isnote.notebook"
 
 
-def run_notebook(step: Step, params: Params, out_root: Path) -> None:
+class KernelPool:
+    """Kernels started (and warmed up) ahead of the steps that will use them.
+
+    Starting a kernel and importing pandas/matplotlib costs about a second per notebook; doing it
+    while the previous steps run takes it off the critical path.
+    """
+
+    def __init__(self, names: list[str]):
+        from jupyter_client.manager import KernelManager
+
+        self._kms: dict[str, object] = {}
+        self._pool = ThreadPoolExecutor(max_workers=2)
+        self._futures = {}
+        for name in names:
+            km = KernelManager(kernel_name=KERNEL_NAME)
+            self._kms[name] = km
+            self._futures[name] = self._pool.submit(self._start, km)
+
+    @staticmethod
+    def _start(km) -> None:
+        km.start_kernel(cwd=str(PROJECT_ROOT), env=dict(os.environ))
+        kc = km.client()
+        kc.start_channels()
+        try:
+            kc.wait_for_ready(timeout=60)
+            kc.execute_interactive(WARM_UP, timeout=60, store_history=False,
+                                   output_hook=lambda msg: None)
+        finally:
+            kc.stop_channels()
+
+    def get(self, name: str):
+        fut = self._futures.get(name)
+        if fut is None:
+            return None
+        try:
+            fut.result()
+        except Exception:  # a kernel that failed to warm up: papermill will start its own
+            self._shutdown(name)
+            return None
+        return self._kms.get(name)
+
+    def _shutdown(self, name: str) -> None:
+        km = self._kms.pop(name, None)
+        if km is not None:
+            try:
+                km.shutdown_kernel(now=True)
+            except Exception:
+                pass
+
+    def close(self) -> None:
+        for fut in self._futures.values():
+            try:
+                fut.result()
+            except Exception:
+                pass
+        for name in list(self._kms):
+            self._shutdown(name)
+        self._pool.shutdown(wait=True)
+
+
+def run_notebook(step: Step, params: Params, out_root: Path, km=None) -> None:
     import papermill as pm
     from papermill.exceptions import PapermillExecutionError
 
     target = out_root / "notebooks" / step.notebook
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = target.with_name(f".{target.stem}.running.ipynb")
+    extra = {"km": km} if km is not None else {}
     try:
         pm.execute_notebook(
             str(NOTEBOOKS_DIR / step.notebook), str(tmp),
             parameters={"params_path": str(params.source)},
             kernel_name=KERNEL_NAME, cwd=str(PROJECT_ROOT),
             progress_bar=False, log_output=False, request_save_on_cell_execute=False,
+            **extra,
         )
     except PapermillExecutionError as exc:
         if exc.ename in ("InputError", "ConsistencyError", "ReviewConflictError", "IsnoteError"):
-            raise StepFailed(f"étape « {step.name} » : {exc.evalue}") from None
-        raise StepFailed(f"étape « {step.name} » ({step.notebook}) : {exc.ename}: {exc.evalue} "
-                         f"— voir {tmp} (cellule {exc.exec_count})") from None
+            raise StepFailed(f"étape « {step.name} » : {exc.evalue}", tmp) from None
+        raise StepFailed(f"étape « {step.name} » ({step.notebook}), cellule {exc.exec_count} : "
+                         f"{exc.ename}: {exc.evalue}", tmp) from None
     os.replace(tmp, target)
+    _companion(target, params)
+
+
+def _companion(executed: Path, params: Params) -> None:
+    """Reviewer view of one executed notebook (code and outputs), next to it."""
+    import importlib.util
+    if importlib.util.find_spec("isnote.note") is None:  # pragma: no cover
+        return
+    from . import note
+    note.build_companion(executed, params)
 
 
 def _load_state(path: Path) -> dict:
@@ -211,8 +286,10 @@ def run(params_path: str | None = None, *, force: bool = False, pdf: bool = True
         stage.mkdir(parents=True)
 
     os.environ["ISNOTE_OUTPUT_DIR"] = str(stage)
+    pool = None
     try:
         staged_params = load_params(params.source)
+        pool = KernelPool([n for n in todo if n != "assemble"][1:])  # the first step starts its own
         layout = staged_params.layout.ensure()
         state_file = layout.state / "steps.json"
         by_name = {s.name: s for s in STEPS}
@@ -224,10 +301,11 @@ def run(params_path: str | None = None, *, force: bool = False, pdf: bool = True
                 state.pop(step.name, None)
             t = time.perf_counter()
             if len(steps) == 1:
-                run_notebook(steps[0], staged_params, stage)
+                run_notebook(steps[0], staged_params, stage, pool.get(steps[0].name))
             else:
-                with ThreadPoolExecutor(max_workers=len(steps)) as pool:
-                    futures = [pool.submit(run_notebook, s, staged_params, stage) for s in steps]
+                with ThreadPoolExecutor(max_workers=len(steps)) as threads:
+                    futures = [threads.submit(run_notebook, s, staged_params, stage, pool.get(s.name))
+                               for s in steps]
                     for f in futures:
                         f.result()
             for step in steps:
@@ -235,6 +313,11 @@ def run(params_path: str | None = None, *, force: bool = False, pdf: bool = True
                 summary[step.name] = "ran"
             _log(f"  {', '.join(s.name for s in steps)} : {time.perf_counter() - t:.1f} s")
             _write_state(state_file, state)
+
+        if any(summary.get(s.name) == "ran" for s in STEPS):
+            from . import checks, export
+            export.build_workbook(layout.tables)      # all tables, one sheet each
+            checks.write_summary(layout)              # checks passed, for the methodological annex
 
         from .keyfigures import dumps, merge_fragments
         from .atomic import write_text
@@ -249,10 +332,18 @@ def run(params_path: str | None = None, *, force: bool = False, pdf: bool = True
             summary["assemble"] = "ran"
             _log(f"  note : {time.perf_counter() - t:.1f} s")
         _write_state(state_file, state)
-    except BaseException:
+    except BaseException as exc:
+        failed_nb = getattr(exc, "notebook", None)
+        if failed_nb is not None and Path(failed_nb).exists():   # keep it for diagnosis
+            kept = build_root / "echec" / Path(failed_nb).name.replace(".running", "")
+            kept.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(failed_nb, kept)
+            exc.args = (f"{exc.args[0]} — carnet exécuté conservé : {kept}",) + exc.args[1:]
         shutil.rmtree(stage, ignore_errors=True)
         raise
     finally:
+        if pool is not None:
+            pool.close()
         os.environ.pop("ISNOTE_OUTPUT_DIR", None)
 
     _publish(stage, final, build_root)
@@ -265,7 +356,7 @@ def _assemble(params: Params, layout, *, pdf: bool) -> None:
     if importlib.util.find_spec("isnote.note") is None:  # pragma: no cover - during development
         return
     from . import note
-    note.build(params, layout, pdf=pdf)
+    note.build(params, layout, pdf=pdf, companions=False)
 
 
 def _tree_hash(rel: str) -> str:
