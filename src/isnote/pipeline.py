@@ -51,7 +51,9 @@ STEPS: tuple[Step, ...] = (
          params_keys=(("inputs",), ("mapping",), ("nomenclature",)),
          modules=("readers", "validate", "ingest")),
     Step("screening", "02_screening.ipynb",
-         params_keys=(("keywords",), ("actors",), ("typology",), ("review_register",)),
+         # only the decisions of earlier waves matter here (continuations); the current wave's
+         # decisions are read by the typology step, so changing them does not rerun the screening
+         params_keys=(("keywords",), ("actors",), ("typology",), ("review_register@previous",)),
          after=("ingest",), modules=("textsearch", "screening", "review")),
     Step("typology", "03_typology.ipynb",
          params_keys=(("typology",), ("review_register",)),
@@ -118,6 +120,9 @@ def step_key(step: Step, params: Params, upstream: dict[str, str], code) -> str:
     h.update(code(step.modules).encode())
     _hash_path(h, NOTEBOOKS_DIR / step.notebook)
     for keys in step.params_keys:
+        if keys == ("review_register@previous",):
+            h.update(_register_rows_hash(params, previous=True).encode())
+            continue
         for p in _param_files(params, keys):
             h.update(str(p).encode())
             _hash_path(h, p)
@@ -125,6 +130,33 @@ def step_key(step: Step, params: Params, upstream: dict[str, str], code) -> str:
         h.update(upstream.get(up, "").encode())
     for extra in step.extra:
         _hash_path(h, resolve(extra))
+    return h.hexdigest()
+
+
+def _register_rows_hash(params: Params, *, previous: bool) -> str:
+    """Hash of the review register's rows of the waves before the current one (header included)."""
+    h = hashlib.sha256()
+    path = params.path("review_register")
+    try:
+        lines = path.read_text(encoding="utf-8-sig").splitlines()
+    except FileNotFoundError:
+        return "<missing>"
+    except UnicodeDecodeError:
+        return hashlib.sha256(path.read_bytes()).hexdigest()
+    if not lines:
+        return "<empty>"
+    header = lines[0].split(";")
+    h.update(lines[0].encode())
+    if "vague" not in header:
+        h.update("\n".join(lines).encode())
+        return h.hexdigest()
+    i = header.index("vague")
+    cw = str(params["current_wave"])
+    for line in lines[1:]:
+        cells = line.split(";")
+        wave = cells[i].strip() if len(cells) > i else ""
+        if (wave != cw) == previous:
+            h.update(line.encode())
     return h.hexdigest()
 
 
@@ -169,6 +201,9 @@ class KernelPool:
         finally:
             kc.stop_channels()
 
+    def submit(self, fn) -> None:
+        self._futures[f"_task{len(self._futures)}"] = self._pool.submit(fn)
+
     def get(self, name: str):
         fut = self._futures.get(name)
         if fut is None:
@@ -197,6 +232,14 @@ class KernelPool:
         for name in list(self._kms):
             self._shutdown(name)
         self._pool.shutdown(wait=True)
+
+
+def _preload_assembly() -> None:
+    import importlib.util
+    if importlib.util.find_spec("isnote.note") is None:  # pragma: no cover
+        return
+    import weasyprint  # noqa: F401
+    from . import note  # noqa: F401
 
 
 def run_notebook(step: Step, params: Params, out_root: Path, km=None) -> None:
@@ -280,16 +323,18 @@ def run(params_path: str | None = None, *, force: bool = False, pdf: bool = True
     if stage.exists():
         shutil.rmtree(stage)
     build_root.mkdir(parents=True, exist_ok=True)
-    if final.exists() and any(final.iterdir()):
-        shutil.copytree(final, stage, symlinks=True)
-    else:
-        stage.mkdir(parents=True)
 
     os.environ["ISNOTE_OUTPUT_DIR"] = str(stage)
-    pool = None
+    # every kernel the run needs starts now, while the previous outputs are copied
+    pool = KernelPool([n for n in todo if n != "assemble"])
+    if "assemble" in todo:   # import the assembly's heavy libraries while the notebooks run
+        pool.submit(_preload_assembly)
     try:
+        if final.exists() and any(final.iterdir()):
+            shutil.copytree(final, stage, symlinks=True)
+        else:
+            stage.mkdir(parents=True)
         staged_params = load_params(params.source)
-        pool = KernelPool([n for n in todo if n != "assemble"][1:])  # the first step starts its own
         layout = staged_params.layout.ensure()
         state_file = layout.state / "steps.json"
         by_name = {s.name: s for s in STEPS}
@@ -316,7 +361,8 @@ def run(params_path: str | None = None, *, force: bool = False, pdf: bool = True
 
         if any(summary.get(s.name) == "ran" for s in STEPS):
             from . import checks, export
-            export.build_workbook(layout.tables)      # all tables, one sheet each
+            if any(layout.tables.glob("*.csv")):
+                export.build_workbook(layout.tables)  # all tables, one sheet each
             checks.write_summary(layout)              # checks passed, for the methodological annex
 
         from .keyfigures import dumps, merge_fragments

@@ -449,6 +449,47 @@ def _funnel(cur, pre, src_text, src_actor, src_survey, src_lot5, continuation, i
     return funnel
 
 
+def complete_funnel(funnel: Mapping, candidates: pd.DataFrame, operations: pd.DataFrame,
+                    register: pd.DataFrame | None, params: Params) -> dict:
+    """The funnel with the outcome of the review (reviewed, retained...) from the register.
+
+    The screening step computes what the texts, actors, survey and lot 5 give; the review outcome
+    is added here, in the step that reads the current wave's decisions, so that a change of
+    decision does not rerun the screening.
+    """
+    cw = str(params["current_wave"])
+    out = {k: (dict(v) if isinstance(v, dict) else v) for k, v in funnel.items()}
+    ops = operations[operations["wave"].astype(str) == cw].reset_index(drop=True)
+    ops = ops.assign(op_id=ops["op_id"].astype(str).str.strip(), programme=ops["programme"].astype(str))
+    decision = _register_status(ops, register)
+    reviewed = decision.isin(["retenue", "ecartee"]).to_numpy()
+    retained = decision.eq("retenue").to_numpy()
+    key = ops["programme"] + "|" + ops["op_id"]
+    cand = candidates.assign(_k=candidates["programme"].astype(str) + "|" + candidates["op_id"].astype(str))
+    is_cand = key.isin(cand["_k"]).to_numpy()
+    pre = key.isin(cand.loc[cand["preidentified"].astype(bool), "_k"]).to_numpy()
+    lot5 = key.isin(cand.loc[cand["src_lot5"].astype(bool), "_k"]).to_numpy()
+    prog = ops["programme"].to_numpy()
+    for p, block in out.items():
+        if not isinstance(block, dict) or "analysed" not in block:
+            continue
+        m = prog == p
+        block.update({
+            "reviewed": int((m & reviewed).sum()),
+            "reviewed_candidates": int((m & is_cand & reviewed).sum()),
+            "retained": int((m & retained).sum()),
+            "retained_preidentified": int((m & retained & pre).sum()),
+            "retained_not_candidate": int((m & retained & ~is_cand).sum()),
+            "lot5_retained": int((m & lot5 & retained).sum()),
+        })
+    return out
+
+
+def key_figures(funnel: dict, cw: str) -> dict:
+    """Public name of the `screening` key-figures block builder."""
+    return _key_figures(funnel, cw)
+
+
 def _key_figures(funnel: dict, cw: str) -> dict:
     """The `screening` block of key_figures.json (nesting of the published figures file)."""
     kf: dict = {}
