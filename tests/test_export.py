@@ -99,10 +99,10 @@ def test_results_notebooks_end_to_end_and_decision_flip(tmp_path):
         nb = nbformat.read(_run_notebook(name, params, tmp_path), as_version=4)
         for cell in nb.cells:
             for o in cell.get("outputs", []):      # no stray output: only HTML displays
-                assert o["output_type"] == "display_data" and "text/html" in o["data"], (name, o)
+                assert o["output_type"] == "display_data" and ({"text/html", "text/markdown"} & set(o["data"])), (name, o)
     kf = sorted(p.name for p in (layout.state / "key_figures").glob("*.json"))
-    assert kf == ["by_type.json", "regions.json", "retained.fse.json", "retained.iej.json", "survey.json",
-                  "volumes.json"]
+    assert kf == ["by_type.json", "pon_totals.json", "regions.json", "retained.fse.json", "retained.iej.json",
+                  "screening.review.json", "survey.json", "volumes.json"]
     assert (layout.clean / "retained.parquet").exists()
     assert {p.name for p in layout.figures.glob("*")} >= {"enquete_gestionnaires.png", "enquete_gestionnaires.svg",
                                                           "regions_representation.png"}

@@ -467,8 +467,13 @@ def complete_funnel(funnel: Mapping, candidates: pd.DataFrame, operations: pd.Da
     key = ops["programme"] + "|" + ops["op_id"]
     cand = candidates.assign(_k=candidates["programme"].astype(str) + "|" + candidates["op_id"].astype(str))
     is_cand = key.isin(cand["_k"]).to_numpy()
-    pre = key.isin(cand.loc[cand["preidentified"].astype(bool), "_k"]).to_numpy()
-    lot5 = key.isin(cand.loc[cand["src_lot5"].astype(bool), "_k"]).to_numpy()
+    def flagged(col: str) -> np.ndarray:
+        if col not in cand.columns:
+            return np.zeros(len(ops), dtype=bool)
+        return key.isin(cand.loc[cand[col].fillna(False).astype(bool), "_k"]).to_numpy()
+
+    pre = flagged("preidentified")
+    lot5 = flagged("src_lot5")
     prog = ops["programme"].to_numpy()
     for p, block in out.items():
         if not isinstance(block, dict) or "analysed" not in block:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import json
+
 import pandas as pd
 import yaml
 
@@ -144,6 +146,14 @@ def setup_run(tmp_path: Path):
     cand = pd.DataFrame({"op_id": ["F05", "F06"], "programme": ["fse", "fse"], "wave": ["2019", "2019"],
                          "continuation": [True, False], "continuation_of": ["F13", ""]})
     export.write_parquet(cand, layout.clean / "candidates.parquet")
+    cur = ops[ops["wave"] == "2019"]
+    funnel = {"wave": "2019", **{prog: {"analysed": int((cur["programme"] == prog).sum()), "preidentified": 0,
+                                        "candidates": int((cand["programme"] == prog).sum()), "lot5_listed": 0,
+                                        "added_survey": 0, "added_lot5": 0, "continuations": 0, "lot5_in_wave": 0}
+                                 for prog in ("fse", "iej")}}
+    (layout.clean / "funnel.json").write_text(json.dumps(funnel), encoding="utf-8")
     write_register(p, make_register())
     KeyFigures(layout.state).write("volumes", volumes_from(ops))
+    from isnote.ingest import pon_totals
+    KeyFigures(layout.state).write("pon_totals", pon_totals(ops, p))
     return p
