@@ -336,10 +336,11 @@ def check_retained_register(retained: pd.DataFrame, register: pd.DataFrame, oper
     """The retained list equals the register's `retenue` rows whose operation is in scope."""
     reg = register.assign(op_id=register["op_id"].astype(str).str.strip(),
                           decision=register["decision"].astype("string").fillna("").str.strip())
-    reg_keys = reg.loc[reg["decision"].eq("retenue"), KEY].astype(str)
-    scope = operations[KEY].astype(str).drop_duplicates()
+    # object dtype: pandas' Arrow-string merge fails on empty frames (no chunk to infer a type from)
+    reg_keys = reg.loc[reg["decision"].eq("retenue"), KEY].astype(str).astype(object)
+    scope = operations[KEY].astype(str).astype(object).drop_duplicates()
     expected = reg_keys.merge(scope, on=KEY, how="inner")
-    got = retained[KEY].astype(str)
+    got = retained[KEY].astype(str).astype(object)
     out = []
     if got.duplicated().any():
         out.append(f"liste des retenues : {int(got.duplicated().sum())} opération(s) en double")

@@ -323,6 +323,7 @@ def run(params_path: str | None = None, *, force: bool = False, pdf: bool = True
     if stage.exists():
         shutil.rmtree(stage)
     build_root.mkdir(parents=True, exist_ok=True)
+    _remove_abandoned_stages(build_root)
 
     os.environ["ISNOTE_OUTPUT_DIR"] = str(stage)
     # every kernel the run needs starts now, while the previous outputs are copied
@@ -381,7 +382,7 @@ def run(params_path: str | None = None, *, force: bool = False, pdf: bool = True
     except BaseException as exc:
         failed_nb = getattr(exc, "notebook", None)
         if failed_nb is not None and Path(failed_nb).exists():   # keep it for diagnosis
-            kept = build_root / "echec" / Path(failed_nb).name.replace(".running", "")
+            kept = build_root / "echec" / Path(failed_nb).name.replace(".running", "").lstrip(".")
             kept.parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(failed_nb, kept)
             exc.args = (f"{exc.args[0]} — carnet exécuté conservé : {kept}",) + exc.args[1:]
@@ -395,6 +396,18 @@ def run(params_path: str | None = None, *, force: bool = False, pdf: bool = True
     _publish(stage, final, build_root)
     summary["seconds"] = round(time.perf_counter() - t0, 2)
     return summary
+
+
+def _remove_abandoned_stages(build_root: Path) -> None:
+    """Remove the staging folders of runs that were killed (their process no longer exists)."""
+    for d in build_root.glob("stage-*"):
+        try:
+            pid = int(d.name.split("-", 1)[1])
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            shutil.rmtree(d, ignore_errors=True)
+        except (ValueError, PermissionError):
+            continue
 
 
 def _assemble(params: Params, layout, *, pdf: bool) -> None:

@@ -1,0 +1,128 @@
+"""The whole chain (`make report`'s pipeline) on small fixtures, determinism, interrupted runs.
+
+The small fixtures are our files in the two published layouts (tests/real_layouts/); the demo
+run itself is the session fixture `built_report`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import yaml
+
+from isnote import pipeline
+from isnote.config import PROJECT_ROOT, resolve
+
+pytestmark = pytest.mark.slow
+
+
+def _params_copy(src: str, tmp: Path, **changes) -> Path:
+    data = yaml.safe_load((PROJECT_ROOT / src).read_text(encoding="utf-8"))
+    data["output_dir"] = str(tmp / "out")
+    reg = resolve(data["review_register"])
+    shutil.copy2(reg, tmp / reg.name)
+    data["review_register"] = str(tmp / reg.name)
+    data.update(changes)
+    target = tmp / "params.yaml"
+    target.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    return target
+
+
+@pytest.mark.parametrize("params_file, extension", [
+    ("params/real_beneficiaires_fse.yaml", "csv"),
+    ("params/real_beneficiaires_fse.yaml", "xlsx"),
+    ("params/real_annexe_xii.yaml", "csv"),
+])
+def test_whole_chain_on_published_layouts(tmp_path, params_file, extension):
+    data = yaml.safe_load((PROJECT_ROOT / params_file).read_text(encoding="utf-8"))
+    ops = data["inputs"]["operations"]
+    changes = {}
+    if extension != "csv":
+        changes["inputs"] = {**data["inputs"], "operations": str(PROJECT_ROOT / ops).replace(".csv", f".{extension}")}
+    p = _params_copy(params_file, tmp_path, **changes)
+    summary = pipeline.run(str(p))
+    out = tmp_path / "out"
+    assert all(summary[s] == "ran" for s in ("ingest", "screening", "typology", "fse", "iej", "assemble"))
+    for name in ("note.html", "note.pdf", "key_figures.json", "ramo_14_5.txt", "tables/tables.xlsx"):
+        assert (out / name).stat().st_size > 0, name
+    kf = json.loads((out / "key_figures.json").read_text(encoding="utf-8"))
+    clean = pd.read_parquet(out / "clean" / "operations.parquet")
+    for prog, waves in kf["volumes"].items():
+        for wave, v in waves.items():
+            sub = clean[(clean["programme"] == prog) & (clean["wave"] == wave)]
+            assert v["n_ops"] == len(sub)
+            assert v["ct"] == pytest.approx(sub["ct"].sum() / 1e6)
+    html = (out / "note.html").read_text(encoding="utf-8")
+    # no qualitative extract in these layouts: the note says the search used titles and names only
+    assert "intitulés et les noms des porteurs" in html
+
+
+def _digest(folder: Path, patterns: tuple[str, ...]) -> dict[str, str]:
+    out = {}
+    for pat in patterns:
+        for p in sorted(folder.glob(pat)):
+            if p.is_file():
+                out[str(p.relative_to(folder))] = hashlib.sha256(p.read_bytes()).hexdigest()
+    return out
+
+
+DETERMINISTIC = ("tables/*.csv", "tables/tables.xlsx", "key_figures.json", "clean/*.parquet", "clean/*.json",
+                 "clean/*.csv", "figures/*.svg", "figures/*.png", "ramo_14_5.txt")
+
+
+def _strip_varying(html: str) -> str:
+    html = re.sub(r'<section[^>]*id="annexe-c[^"]*".*?</section>', "", html, flags=re.S)   # provenance
+    html = re.sub(r"\d{1,2}(?:er)?\s\w+\s\d{4}\sà\s\d{2}:\d{2}", "<date>", html)          # run date
+    return html
+
+
+def test_two_runs_give_identical_outputs(tmp_path, built_report):
+    p = _params_copy("params/demo.yaml", tmp_path)
+    register_before = Path(yaml.safe_load(p.read_text())["review_register"]).read_bytes()
+    pipeline.run(str(p), force=True)
+    out = tmp_path / "out"
+    ref, new = _digest(built_report.root, DETERMINISTIC), _digest(out, DETERMINISTIC)
+    assert ref.keys() == new.keys() and len(ref) > 20
+    assert {k for k in ref if ref[k] != new[k]} == set()
+    assert Path(yaml.safe_load(p.read_text())["review_register"]).read_bytes() == register_before
+    a = _strip_varying(built_report.note_html.read_text(encoding="utf-8"))
+    b = _strip_varying((out / "note.html").read_text(encoding="utf-8"))
+    assert a == b
+
+
+def _tree(folder: Path) -> dict[str, str]:
+    return {str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGKILL])
+def test_interrupted_run_leaves_previous_outputs(tmp_path, sig):
+    p = _params_copy("params/real_beneficiaires_fse.yaml", tmp_path)
+    pipeline.run(str(p))
+    out = tmp_path / "out"
+    before = _tree(out)
+    env = {k: v for k, v in os.environ.items() if k != "ISNOTE_OUTPUT_DIR"}
+    proc = subprocess.Popen([sys.executable, "-m", "isnote.pipeline", "run", "--params", str(p), "--force"],
+                            cwd=PROJECT_ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            start_new_session=True)
+    time.sleep(4.0)                      # mid-run: the notebooks are executing
+    assert proc.poll() is None, "the run ended before it could be interrupted"
+    os.killpg(proc.pid, sig) if sig == signal.SIGKILL else proc.send_signal(sig)
+    proc.wait(timeout=60)
+    assert proc.returncode != 0
+    assert _tree(out) == before           # the previous complete outputs, untouched
+    # and the next run completes normally and clears what the killed run left in its staging area
+    pipeline.run(str(p), force=True)
+    assert (out / "note.html").exists()
+    assert not list((tmp_path / ".out.staging").glob("stage-*"))
