@@ -191,7 +191,8 @@ class KernelPool:
 
     @staticmethod
     def _start(km) -> None:
-        km.start_kernel(cwd=str(PROJECT_ROOT), env=dict(os.environ))
+        km.start_kernel(cwd=str(PROJECT_ROOT), env=dict(os.environ),
+                        extra_arguments=["--IPKernelApp.log_level=ERROR"])  # no start-up chatter
         kc = km.client()
         kc.start_channels()
         try:
