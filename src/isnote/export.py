@@ -210,11 +210,16 @@ def workbook_bytes(frames: list[tuple[str, pd.DataFrame]]) -> bytes:
     return _normalise_zip(buf.getvalue())
 
 
-def build_workbook(tables_dir: str | Path, out: str | Path | None = None) -> Path:
-    """Gather every `<tables_dir>/*.csv` (sorted by name) into `tables.xlsx`, one sheet per table."""
+def build_workbook(tables_dir: str | Path, out: str | Path | None = None, *, notice: str | None = None) -> Path:
+    """Gather every `<tables_dir>/*.csv` (sorted by name) into `tables.xlsx`, one sheet per table.
+
+    `notice` (e.g. the synthetic-data warning) becomes a first sheet "Lisez-moi".
+    """
     tables_dir = Path(tables_dir)
     csvs = sorted(p for p in tables_dir.glob("*.csv") if not p.name.startswith("."))
     frames = []
+    if notice:
+        frames.append(("Lisez-moi", pd.DataFrame({"Avertissement": notice.splitlines()})))
     for name, path in zip(sheet_names([p.stem for p in csvs]), csvs):
         sp = tables_dir / SCHEMA_DIR / f"{path.stem}.json"
         schema = json.loads(sp.read_text(encoding="utf-8")) if sp.exists() else None

@@ -331,6 +331,7 @@ def run(params_path: str | None = None, *, force: bool = False, pdf: bool = True
     pool = KernelPool([n for n in todo if n != "assemble"])
     if "assemble" in todo:   # import the assembly's heavy libraries while the notebooks run
         pool.submit(_preload_assembly)
+    from .atomic import write_text
     try:
         if final.exists() and any(final.iterdir()):
             shutil.copytree(final, stage, symlinks=True)
@@ -363,13 +364,18 @@ def run(params_path: str | None = None, *, force: bool = False, pdf: bool = True
 
         if any(summary.get(s.name) == "ran" for s in STEPS):
             from . import checks, export
+            notice = _dataset_notice(staged_params)
+            if notice:
+                write_text(layout.tables / "LISEZMOI.txt", notice + "\n")
             if any(layout.tables.glob("*.csv")):
-                export.build_workbook(layout.tables)  # all tables, one sheet each
+                export.build_workbook(layout.tables, notice=notice)  # all tables, one sheet each
             checks.write_summary(layout)              # checks passed, for the methodological annex
 
         from .keyfigures import dumps, merge_fragments
-        from .atomic import write_text
         merged = merge_fragments(layout.state / "key_figures")
+        merged["dataset"] = {"label": staged_params.get("dataset_label") or "",
+                             "synthetic": bool(staged_params.get("synthetic")),
+                             "run_name": staged_params.get("run_name") or ""}
         write_text(layout.key_figures, dumps(merged))
 
         if "assemble" in todo:
@@ -397,6 +403,16 @@ def run(params_path: str | None = None, *, force: bool = False, pdf: bool = True
     _publish(stage, final, build_root)
     summary["seconds"] = round(time.perf_counter() - t0, 2)
     return summary
+
+
+def _dataset_notice(params: Params) -> str | None:
+    """The warning that travels with every table made from synthetic data."""
+    if not params.get("synthetic"):
+        return None
+    label = params.get("dataset_label") or "Données de démonstration synthétiques"
+    return (f"{label.upper()}\n"
+            "Ces tableaux sont calculés sur un jeu de données fictif (isnote) : ils ne décrivent aucune "
+            "opération réelle et ne doivent pas être cités.")
 
 
 def _remove_abandoned_stages(build_root: Path) -> None:
