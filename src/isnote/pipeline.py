@@ -325,6 +325,7 @@ def run(params_path: str | None = None, *, force: bool = False, pdf: bool = True
         shutil.rmtree(stage)
     build_root.mkdir(parents=True, exist_ok=True)
     _remove_abandoned_stages(build_root)
+    stage_lock = _lock_stage(build_root, stage)
 
     os.environ["ISNOTE_OUTPUT_DIR"] = str(stage)
     # every kernel the run needs starts now, while the previous outputs are copied
@@ -399,6 +400,8 @@ def run(params_path: str | None = None, *, force: bool = False, pdf: bool = True
         if pool is not None:
             pool.close()
         os.environ.pop("ISNOTE_OUTPUT_DIR", None)
+        stage_lock.close()
+        (build_root / f"{stage.name}.lock").unlink(missing_ok=True)
 
     _publish(stage, final, build_root)
     summary["seconds"] = round(time.perf_counter() - t0, 2)
@@ -415,16 +418,28 @@ def _dataset_notice(params: Params) -> str | None:
             "opération réelle et ne doivent pas être cités.")
 
 
+def _lock_stage(build_root: Path, stage: Path):
+    """Hold a lock that marks `stage` as in use for as long as this process lives."""
+    import fcntl
+    fh = open(build_root / f"{stage.name}.lock", "w")
+    fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    return fh
+
+
 def _remove_abandoned_stages(build_root: Path) -> None:
-    """Remove the staging folders of runs that were killed (their process no longer exists)."""
+    """Remove the staging folders of runs that were killed: nobody holds their lock any more."""
+    import fcntl
     for d in build_root.glob("stage-*"):
-        try:
-            pid = int(d.name.split("-", 1)[1])
-            os.kill(pid, 0)
-        except ProcessLookupError:
-            shutil.rmtree(d, ignore_errors=True)
-        except (ValueError, PermissionError):
+        if d.suffix == ".lock":
             continue
+        lock = build_root / f"{d.name}.lock"
+        try:
+            with open(lock, "a") as fh:
+                fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)   # free: its run is gone
+                shutil.rmtree(d, ignore_errors=True)
+            lock.unlink(missing_ok=True)
+        except BlockingIOError:
+            continue                                            # a run in progress
 
 
 def _assemble(params: Params, layout, *, pdf: bool) -> None:
