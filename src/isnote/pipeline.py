@@ -57,7 +57,8 @@ STEPS: tuple[Step, ...] = (
          after=("ingest",), modules=("textsearch", "screening", "review")),
     Step("typology", "03_typology.ipynb",
          params_keys=(("typology",), ("review_register",)),
-         after=("ingest", "screening"), modules=("typology", "review", "tables", "checks", "export")),
+         after=("ingest", "screening"),
+         modules=("typology", "review", "tables", "checks", "export", "screening", "textsearch")),
     Step("fse", "04_resultats_fse.ipynb",
          params_keys=(("nomenclature",), ("survey_themes",), ("review_register",), ("typology",)),
          after=("ingest", "screening", "typology"),
@@ -168,7 +169,11 @@ class StepFailed(IsnoteError):
         self.notebook = notebook
 
 
-WARM_UP = "import pandas, pyarrow, pyarrow.parquet, numpy, matplotlib\nmatplotlib.use('Agg')\nimport matplotlib.pyplot, isnote.display, isnote.notebook"
+def warm_up_code(step: Step) -> str:
+    """What a step's kernel imports while it waits: the library modules the notebook will use."""
+    mods = sorted({m for m in set(COMMON_MODULES) | set(step.modules)
+                   if m not in ("__init__", "templates") and (PACKAGE_DIR / f"{m}.py").exists()})
+    return "import pandas, pyarrow.parquet\n" + "\n".join(f"import isnote.{m}" for m in mods)
 
 
 class KernelPool:
@@ -178,26 +183,39 @@ class KernelPool:
     while the previous steps run takes it off the critical path.
     """
 
-    def __init__(self, names: list[str]):
+    def __init__(self, steps: list[Step]):
         from jupyter_client.manager import KernelManager
 
         self._kms: dict[str, object] = {}
         self._pool = ThreadPoolExecutor(max_workers=2)
         self._futures = {}
-        for name in names:
+        first = None
+        for step in steps:
             km = KernelManager(kernel_name=KERNEL_NAME)
-            self._kms[name] = km
-            self._futures[name] = self._pool.submit(self._start, km)
+            self._kms[step.name] = km
+            code = warm_up_code(step)
+            if first is None:       # the first step's kernel gets the machine to itself
+                first = self._futures[step.name] = self._pool.submit(self._start, km, code)
+            else:                   # the others start once it is ready, while it works
+                self._futures[step.name] = self._pool.submit(self._start_after, first, km, code)
+
+    @classmethod
+    def _start_after(cls, first, km, code: str) -> None:
+        try:
+            first.result()
+        except Exception:
+            pass
+        cls._start(km, code)
 
     @staticmethod
-    def _start(km) -> None:
+    def _start(km, code: str) -> None:
         km.start_kernel(cwd=str(PROJECT_ROOT), env=dict(os.environ),
                         extra_arguments=["--IPKernelApp.log_level=ERROR"])  # no start-up chatter
         kc = km.client()
         kc.start_channels()
         try:
             kc.wait_for_ready(timeout=60)
-            kc.execute_interactive(WARM_UP, timeout=60, store_history=False,
+            kc.execute_interactive(code, timeout=60, store_history=False,
                                    output_hook=lambda msg: None)
         finally:
             kc.stop_channels()
@@ -329,7 +347,8 @@ def run(params_path: str | None = None, *, force: bool = False, pdf: bool = True
 
     os.environ["ISNOTE_OUTPUT_DIR"] = str(stage)
     # every kernel the run needs starts now, while the previous outputs are copied
-    pool = KernelPool([n for n in todo if n != "assemble"])
+    pool = KernelPool([s for s in STEPS if s.name in todo])
+    workbook = workbook_done = None
     if "assemble" in todo:   # import the assembly's heavy libraries while the notebooks run
         pool.submit(_preload_assembly)
     from .atomic import write_text
@@ -368,8 +387,9 @@ def run(params_path: str | None = None, *, force: bool = False, pdf: bool = True
             notice = _dataset_notice(staged_params)
             if notice:
                 write_text(layout.tables / "LISEZMOI.txt", notice + "\n")
-            if any(layout.tables.glob("*.csv")):
-                export.build_workbook(layout.tables, notice=notice)  # all tables, one sheet each
+            if any(layout.tables.glob("*.csv")):      # all tables, one sheet each (beside the note)
+                workbook = ThreadPoolExecutor(max_workers=1)
+                workbook_done = workbook.submit(export.build_workbook, layout.tables, notice=notice)
             checks.write_summary(layout)              # checks passed, for the methodological annex
 
         from .keyfigures import dumps, merge_fragments
@@ -386,6 +406,8 @@ def run(params_path: str | None = None, *, force: bool = False, pdf: bool = True
             state["assemble"] = assemble_key
             summary["assemble"] = "ran"
             _log(f"  note : {time.perf_counter() - t:.1f} s")
+        if workbook_done is not None:
+            workbook_done.result()
         _write_state(state_file, state)
     except BaseException as exc:
         failed_nb = getattr(exc, "notebook", None)
@@ -397,6 +419,8 @@ def run(params_path: str | None = None, *, force: bool = False, pdf: bool = True
         shutil.rmtree(stage, ignore_errors=True)
         raise
     finally:
+        if workbook is not None:
+            workbook.shutdown(wait=True)
         if pool is not None:
             pool.close()
         os.environ.pop("ISNOTE_OUTPUT_DIR", None)
