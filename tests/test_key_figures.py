@@ -92,3 +92,16 @@ def test_tables_and_key_figures_agree(built_report, key_figures):
     assert len(fse19) == key_figures["retained"]["fse"]["2019"]["total"]["n_ops"]
     iej = retained[retained["programme"] == "iej"]
     assert len(iej) == key_figures["retained"]["iej"]["cumulative"]["total"]["n_ops"]
+
+
+def test_demo_note_has_a_sheet_per_emblematic_operation(built_report, demo_params):
+    import pandas as pd
+
+    reg = pd.read_csv(demo_params.path("review_register"), sep=";", dtype=str).fillna("")
+    wanted = reg[(reg["emblematique"] == "oui") & (reg["decision"] == "retenue")
+                 & (reg["vague"] == demo_params["current_wave"])]
+    html = built_report.note_html.read_text(encoding="utf-8")
+    assert len(wanted) > 0
+    assert html.count('class="isn-box"') == len(wanted)
+    # every sheet is inside section 5 (before the IEJ section), where the marker puts them
+    assert html.index('class="isn-box"') < html.index("La contribution du PON IEJ")

@@ -227,7 +227,8 @@ def emblematic(retained: pd.DataFrame, params: Params) -> pd.DataFrame:
     """Retained operations of the current wave flagged `emblematique == "oui"`, in category order."""
     if retained is None or "emblematique" not in retained.columns:
         return pd.DataFrame()
-    flag = retained["emblematique"].astype("string").str.strip().str.lower().eq("oui").fillna(False)
+    # the register says "oui"; retained.parquet (typology) carries it as a boolean
+    flag = retained["emblematique"].astype("string").str.strip().str.lower().isin(["oui", "true"]).fillna(False)
     rows = retained[flag]
     if "wave" in rows.columns:
         rows = rows[rows["wave"].astype("string") == str(params["current_wave"])]
