@@ -104,4 +104,4 @@ def test_demo_note_has_a_sheet_per_emblematic_operation(built_report, demo_param
     assert len(wanted) > 0
     assert html.count('class="isn-box"') == len(wanted)
     # every sheet is inside section 5 (before the IEJ section), where the marker puts them
-    assert html.index('class="isn-box"') < html.index("La contribution du PON IEJ")
+    assert html.rindex('class="isn-box"') < html.rindex("La contribution du PON IEJ")
