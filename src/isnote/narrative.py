@@ -366,11 +366,19 @@ def render_for(name: str, params: Mapping, kf: Mapping) -> str:
     return render(name, **build_context(params, kf))
 
 
-def show(name: str, ctx) -> None:
-    """Display template `name` rendered from the key figures written so far (in a notebook)."""
+def show(name: str, ctx, extra: dict | None = None) -> None:
+    """Display template `name` rendered from the key figures written so far (in a notebook).
+
+    `extra` holds key-figure blocks the notebook computed itself (they take precedence), for a
+    notebook that runs in parallel with the one that writes them.
+    """
     from IPython.display import Markdown, display
 
-    text = render_for(name, ctx.params, ctx.kf.read_all())
+    from .keyfigures import deep_merge
+    kf = ctx.kf.read_all()
+    if extra:
+        kf = deep_merge(kf, extra)
+    text = render_for(name, ctx.params, kf)
     display(Markdown(text))
 
 

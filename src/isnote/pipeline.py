@@ -19,7 +19,9 @@ import hashlib
 import json
 import os
 import shutil
+import subprocess
 import sys
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -61,14 +63,16 @@ STEPS: tuple[Step, ...] = (
          modules=("typology", "review", "tables", "checks", "export", "screening", "textsearch")),
     Step("fse", "04_resultats_fse.ipynb",
          params_keys=(("nomenclature",), ("survey_themes",), ("review_register",), ("typology",)),
-         after=("ingest", "screening", "typology"),
-         modules=("typology", "review", "tables", "checks", "charts", "export", "textsearch")),
+         after=("ingest", "screening"),
+         modules=("typology", "review", "tables", "checks", "charts", "export", "textsearch", "screening")),
     Step("iej", "05_resultats_iej.ipynb",
          params_keys=(("nomenclature",), ("review_register",), ("typology",)),
-         after=("ingest", "screening", "typology"),
-         modules=("typology", "review", "tables", "checks", "charts", "export")),
+         after=("ingest", "screening"),
+         modules=("typology", "review", "tables", "checks", "charts", "export", "textsearch", "screening")),
 )
-STAGES: tuple[tuple[str, ...], ...] = (("ingest",), ("screening",), ("typology",), ("fse", "iej"))
+# typology and the two results notebooks only read the clean tables, the candidates and the
+# register: they run side by side
+STAGES: tuple[tuple[str, ...], ...] = (("ingest",), ("screening",), ("typology", "fse", "iej"))
 
 
 # ---------------------------------------------------------------- hashing
@@ -183,28 +187,34 @@ class KernelPool:
     while the previous steps run takes it off the critical path.
     """
 
-    def __init__(self, steps: list[Step]):
+    def __init__(self, steps: list[Step], first: set[str] | None = None):
+        """`first`: the steps of the first stage to run; their kernels start at once, the others
+        once those are ready (so that they do not slow the first stage down)."""
         from jupyter_client.manager import KernelManager
 
+        first = set(first or ([steps[0].name] if steps else []))
         self._kms: dict[str, object] = {}
-        self._pool = ThreadPoolExecutor(max_workers=2)
+        self._pool = ThreadPoolExecutor(max_workers=max(2, len(first)))
         self._futures = {}
-        first = None
+        leaders = []
         for step in steps:
             km = KernelManager(kernel_name=KERNEL_NAME)
             self._kms[step.name] = km
             code = warm_up_code(step)
-            if first is None:       # the first step's kernel gets the machine to itself
-                first = self._futures[step.name] = self._pool.submit(self._start, km, code)
-            else:                   # the others start once it is ready, while it works
-                self._futures[step.name] = self._pool.submit(self._start_after, first, km, code)
+            if step.name in first:
+                fut = self._pool.submit(self._start, km, code)
+                leaders.append(fut)
+            else:
+                fut = self._pool.submit(self._start_after, list(leaders), km, code)
+            self._futures[step.name] = fut
 
     @classmethod
-    def _start_after(cls, first, km, code: str) -> None:
-        try:
-            first.result()
-        except Exception:
-            pass
+    def _start_after(cls, leaders, km, code: str) -> None:
+        for fut in leaders:
+            try:
+                fut.result()
+            except Exception:
+                pass
         cls._start(km, code)
 
     @staticmethod
@@ -283,16 +293,29 @@ def run_notebook(step: Step, params: Params, out_root: Path, km=None) -> None:
         raise StepFailed(f"étape « {step.name} » ({step.notebook}), cellule {exc.exec_count} : "
                          f"{exc.ename}: {exc.evalue}", tmp) from None
     os.replace(tmp, target)
-    _companion(target, params)
 
 
-def _companion(executed: Path, params: Params) -> None:
-    """Reviewer view of one executed notebook (code and outputs), next to it."""
+def side_tasks(params: Params, notebooks: list[str], workbook: bool) -> None:
+    """Work that nothing else waits for: the reviewer HTML of the notebooks that ran and the XLSX
+    workbook. Run in a separate process (`python -m isnote.pipeline side`) beside the note, so that
+    it costs no time on the critical path."""
     import importlib.util
-    if importlib.util.find_spec("isnote.note") is None:  # pragma: no cover
-        return
-    from . import note
-    note.build_companion(executed, params)
+    layout = params.layout
+    if notebooks and importlib.util.find_spec("isnote.note") is not None:
+        from . import note
+        for name in notebooks:
+            note.build_companion(layout.notebooks / name, params)
+    if workbook and any(layout.tables.glob("*.csv")):
+        from . import export
+        export.build_workbook(layout.tables, notice=_dataset_notice(params))
+
+
+def _start_side_tasks(params: Params, stage: Path, notebooks: list[str], workbook: bool) -> subprocess.Popen:
+    env = {**os.environ, "ISNOTE_OUTPUT_DIR": str(stage)}
+    cmd = [sys.executable, "-m", "isnote.pipeline", "side", "--params", str(params.source),
+           *(["--workbook"] if workbook else []), *notebooks]
+    return subprocess.Popen(cmd, cwd=PROJECT_ROOT, env=env, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.PIPE, text=True)
 
 
 def _load_state(path: Path) -> dict:
@@ -347,8 +370,10 @@ def run(params_path: str | None = None, *, force: bool = False, pdf: bool = True
 
     os.environ["ISNOTE_OUTPUT_DIR"] = str(stage)
     # every kernel the run needs starts now, while the previous outputs are copied
-    pool = KernelPool([s for s in STEPS if s.name in todo])
-    workbook = workbook_done = None
+    first_stage = next((set(names) & set(todo) for names in STAGES if set(names) & set(todo)), set())
+    pool = KernelPool([s for s in STEPS if s.name in todo], first=first_stage)
+    side = None
+    closer = None
     if "assemble" in todo:   # import the assembly's heavy libraries while the notebooks run
         pool.submit(_preload_assembly)
     from .atomic import write_text
@@ -387,10 +412,14 @@ def run(params_path: str | None = None, *, force: bool = False, pdf: bool = True
             notice = _dataset_notice(staged_params)
             if notice:
                 write_text(layout.tables / "LISEZMOI.txt", notice + "\n")
-            if any(layout.tables.glob("*.csv")):      # all tables, one sheet each (beside the note)
-                workbook = ThreadPoolExecutor(max_workers=1)
-                workbook_done = workbook.submit(export.build_workbook, layout.tables, notice=notice)
             checks.write_summary(layout)              # checks passed, for the methodological annex
+        ran = [s.notebook for s in STEPS if summary.get(s.name) == "ran"]
+        if ran:   # reviewer HTML and the workbook, in another process, beside the note
+            side = _start_side_tasks(staged_params, stage, ran, workbook=True)
+        # the kernels are no longer needed: shut them down in the background
+        closer = threading.Thread(target=pool.close, daemon=True)
+        closer.start()
+        pool = None
 
         from .keyfigures import dumps, merge_fragments
         merged = merge_fragments(layout.state / "key_figures")
@@ -406,8 +435,11 @@ def run(params_path: str | None = None, *, force: bool = False, pdf: bool = True
             state["assemble"] = assemble_key
             summary["assemble"] = "ran"
             _log(f"  note : {time.perf_counter() - t:.1f} s")
-        if workbook_done is not None:
-            workbook_done.result()
+        if side is not None:
+            _, err = side.communicate()
+            if side.returncode != 0:
+                raise StepFailed(f"fichiers annexes (HTML des carnets, classeur) : {err.strip()[-2000:]}")
+            side = None
         _write_state(state_file, state)
     except BaseException as exc:
         failed_nb = getattr(exc, "notebook", None)
@@ -419,8 +451,11 @@ def run(params_path: str | None = None, *, force: bool = False, pdf: bool = True
         shutil.rmtree(stage, ignore_errors=True)
         raise
     finally:
-        if workbook is not None:
-            workbook.shutdown(wait=True)
+        if closer is not None:
+            closer.join()
+        if side is not None and side.poll() is None:
+            side.kill()
+            side.wait()
         if pool is not None:
             pool.close()
         os.environ.pop("ISNOTE_OUTPUT_DIR", None)
@@ -514,7 +549,14 @@ def main(argv: list[str] | None = None) -> int:
     r.add_argument("--params", default=None, help="parameters file (default params/demo.yaml)")
     r.add_argument("--force", action="store_true", help="rerun every step")
     r.add_argument("--no-pdf", action="store_true", help="skip the PDF")
+    sd = sub.add_parser("side", help=argparse.SUPPRESS)
+    sd.add_argument("--params", required=True)
+    sd.add_argument("--workbook", action="store_true")
+    sd.add_argument("notebooks", nargs="*")
     args = parser.parse_args(argv)
+    if args.cmd == "side":
+        side_tasks(load_params(args.params), args.notebooks, args.workbook)
+        return 0
     try:
         summary = run(args.params, force=args.force, pdf=not args.no_pdf)
     except IsnoteError as exc:
@@ -530,4 +572,9 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    code = main()
+    # Everything is written and closed by now; skip the interpreter's teardown (zmq contexts and
+    # kernel clients of the finished run take about half a second to be garbage-collected).
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
