@@ -592,14 +592,19 @@ def _read_xlsx(path: Path, label: str, read: dict, table: Table) -> tuple[list[s
 
 # ----- parquet (participants)
 
-def _read_parquet_raw(path: Path, label: str, kmap: KindMapping) -> tuple[list[str], pd.DataFrame, int]:
+def _parquet_headers(path: Path, label: str) -> list[str]:
+    """Column names of a parquet file, or a clear error if it cannot be read."""
     import pyarrow.parquet as pq
     try:
-        schema = pq.read_schema(path)
+        return list(pq.read_schema(path).names)
     except Exception as exc:  # noqa: BLE001
         raise InputError(label, f"fichier parquet illisible ({type(exc).__name__})",
                          expected="un fichier parquet valide") from None
-    headers = list(schema.names)
+
+
+def _read_parquet_raw(path: Path, label: str, kmap: KindMapping) -> tuple[list[str], pd.DataFrame, int]:
+    import pyarrow.parquet as pq
+    headers = _parquet_headers(path, label)
     wanted = _match_headers(label, headers, kmap, QualityLog(), quiet=True)
     cols = sorted({headers[i] for i in wanted.values()})
     try:
@@ -973,12 +978,7 @@ def read_participant_counts(path: str | Path, mapping: Mapping, *, log: QualityL
     if path.stat().st_size == 0:
         raise InputError(label, "fichier vide (0 octet)", expected="un fichier parquet de participants")
     kmap = mapping.kind("participants")
-    try:
-        schema = pq.read_schema(path)
-    except Exception as exc:  # noqa: BLE001
-        raise InputError(label, f"fichier parquet illisible ({type(exc).__name__})",
-                         expected="un fichier parquet valide") from None
-    headers = list(schema.names)
+    headers = _parquet_headers(path, label)
     found = _match_headers(label, headers, kmap, log)
     if "op_id" not in found:
         raise InputError(label, "colonne du numéro d'opération absente",
