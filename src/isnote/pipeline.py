@@ -568,6 +568,12 @@ def main(argv: list[str] | None = None) -> int:
     ran = [k for k, v in summary.items() if v == "ran"]
     _log(f"Rapport à jour en {summary['seconds']} s"
          + (f" (étapes exécutées : {', '.join(ran)})" if ran else " (rien à refaire)"))
+    out = load_params(args.params).layout.root
+    try:
+        out = out.relative_to(Path.cwd())
+    except ValueError:
+        pass
+    _log(f"Sorties : {out / 'note.html'}, {out / 'note.pdf'} ; carnets exécutés dans {out / 'notebooks'}")
     return 0
 
 
