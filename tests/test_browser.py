@@ -17,7 +17,6 @@ from pathlib import Path
 import pytest
 
 from isnote import note
-from isnote.config import DEFAULT_PARAMS, load_params
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE / "note_fixtures"))
@@ -162,38 +161,10 @@ def test_watcher_catches_leaks_and_dialogs(tmp_path):
             w.assert_clean()
 
 
-def _out_dir(built) -> Path:
-    """Output folder from whatever the lead's `built_report` fixture returns."""
-    if isinstance(built, (str, Path)):
-        p = Path(built)
-        return p.parent if p.suffix else p
-    for attr in ("root", "output_dir"):
-        if hasattr(built, attr):
-            return Path(getattr(built, attr))
-    if hasattr(built, "layout"):
-        return Path(built.layout.root)
-    if isinstance(built, dict):
-        for key in ("out", "output_dir", "root"):
-            if key in built:
-                return Path(built[key])
-        if "html" in built:
-            return Path(built["html"]).parent
-    raise TypeError(f"built_report inattendu : {built!r}")
-
-
 @pytest.fixture
-def report_out(request) -> Path:
-    """The output folder of the report built by the chain (session fixture `built_report` of
-    tests/conftest.py when it exists, else the default run's outputs/ if a note is there)."""
-    try:
-        out = _out_dir(request.getfixturevalue("built_report"))
-    except pytest.FixtureLookupError:
-        out = load_params(DEFAULT_PARAMS).layout.root
-    except Exception as exc:  # the chain failed: its own test reports it
-        pytest.skip(f"la chaîne n'a pas produit le rapport ({type(exc).__name__} : {exc})")
-    if not (out / "note.html").is_file():
-        pytest.skip(f"pas de note construite dans {out} (lancer make report)")
-    return out
+def report_out(built_report) -> Path:
+    """The output folder of the demo report (session fixture of tests/conftest.py)."""
+    return built_report.root
 
 
 def test_report_note_in_browser(report_out):

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from isnote.config import DEFAULT_PARAMS, PROJECT_ROOT, load_params
+from isnote.config import PROJECT_ROOT
 
 HERE = Path(__file__).resolve().parent
 SANITIZE = HERE / "nbval_sanitize.cfg"
@@ -30,25 +30,10 @@ def run_nbval(paths, sanitize: bool = True) -> subprocess.CompletedProcess:
     return subprocess.run(cmd, cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=3600)
 
 
-def _out_dir(built) -> Path:
-    if hasattr(built, "root"):
-        return Path(built.root)
-    if isinstance(built, dict) and "html" in built:
-        return Path(built["html"]).parent
-    return Path(built)
-
-
 @pytest.fixture
-def report_out(request) -> Path:
-    try:
-        out = _out_dir(request.getfixturevalue("built_report"))
-    except pytest.FixtureLookupError:
-        out = load_params(DEFAULT_PARAMS).layout.root
-    except Exception as exc:  # the chain failed: its own test reports it
-        pytest.skip(f"la chaîne n'a pas produit le rapport ({type(exc).__name__} : {exc})")
-    if not sorted((out / "notebooks").glob("[0-9][0-9]_*.ipynb")):
-        pytest.skip(f"pas de notebooks exécutés dans {out}/notebooks (lancer make report)")
-    return out
+def report_out(built_report) -> Path:
+    """The output folder of the demo report (session fixture of tests/conftest.py)."""
+    return built_report.root
 
 
 def test_report_notebooks_replay(report_out):

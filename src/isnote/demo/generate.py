@@ -33,6 +33,7 @@ from ..config import PROJECT_ROOT, load_params, load_yaml
 from ..errors import IsnoteError
 from . import alloc, geo, texts
 from .textcheck import ActorMatcher
+from .verify import headers
 
 HERE = Path(__file__).resolve().parent
 BANNER = "# DONNÉES SYNTHÉTIQUES – jeu de démonstration isnote, aucune opération réelle"
@@ -1359,16 +1360,6 @@ def fmt_amount(c: int, sep: str | None = None) -> str:
 
 def fmt_date(d: date | None) -> str:
     return d.strftime("%d/%m/%Y") if d else ""
-
-
-def headers(mapping: dict, kind: str) -> list[str]:
-    out = []
-    for col, spec in mapping[kind].items():
-        if col == "read":
-            continue
-        h = spec["header"] if isinstance(spec, dict) else spec
-        out.append(h[0] if isinstance(h, list) else h)
-    return out
 
 
 def csv_text(header: list[str], rows: list[list], banner: bool = True) -> str:
