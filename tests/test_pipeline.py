@@ -31,7 +31,7 @@ p = load_params(params_path)
 out = p.layout.root
 (out / "marks").mkdir(parents=True, exist_ok=True)
 (out / "marks" / "{name}").write_text(str(time.time_ns()))
-text = pathlib.Path(p["inputs"]["src"]).read_text()
+text = pathlib.Path(p["inputs"]["survey"]).read_text()
 if "{name}" == "ingest" and "FAIL" in text:
     raise ValueError("boom")
 """
@@ -57,7 +57,7 @@ def tiny(tmp_path, monkeypatch):
     params.write_text(yaml.safe_dump({
         "output_dir": str(tmp_path / "out"), "current_wave": "2019",
         "waves": {"2019": {"start": "2017-03-05", "end": "2018-12-31"}},
-        "inputs": {"src": str(src)}, "mapping": "x", "review_register": str(reg),
+        "inputs": {"survey": str(src)}, "mapping": "x", "review_register": str(reg),
     }))
     monkeypatch.setattr(pipeline, "NOTEBOOKS_DIR", nbdir)
     monkeypatch.setattr(pipeline, "STEPS", steps)

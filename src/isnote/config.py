@@ -25,12 +25,20 @@ REQUIRED_KEYS = ("output_dir", "current_wave", "waves", "inputs", "mapping", "re
 
 
 def load_yaml(path: str | Path) -> Any:
+    """Read a YAML file (safe, with bounded alias expansion: see params_schema.BoundedLoader)."""
+    from .input_guard import require_regular_file
+    from .params_schema import safe_load
+
     path = Path(path)
     try:
+        require_regular_file(path, path)
         with path.open(encoding="utf-8") as fh:
-            return yaml.safe_load(fh)
+            return safe_load(fh)
     except FileNotFoundError:
         raise InputError(path, "fichier introuvable") from None
+    except UnicodeDecodeError as exc:
+        raise InputError(path, f"YAML illisible : encodage non UTF-8 (octet {exc.start})",
+                         expected="un fichier texte en UTF-8") from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         raise InputError(path, f"YAML illisible ({getattr(exc, 'problem', exc)})",
@@ -102,12 +110,12 @@ class Params(dict):
 def load_params(path: str | Path | None = None) -> Params:
     source = resolve(path) if path else DEFAULT_PARAMS
     data = load_yaml(source)
-    if not isinstance(data, dict):
-        raise InputError(source, "le fichier de paramètres doit être un dictionnaire YAML")
-    missing = [k for k in REQUIRED_KEYS if k not in data]
-    if missing:
-        raise InputError(source, f"clé(s) manquante(s) : {', '.join(missing)}",
-                         expected="les clés " + ", ".join(REQUIRED_KEYS))
+    from .params_schema import validate
+    try:
+        text = source.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        text = None
+    validate(data, source, text)          # types, required and unknown keys, full dates, lists
     override = os.environ.get("ISNOTE_OUTPUT_DIR")
     if override:                      # the pipeline stages a run in its own folder
         data["output_dir"] = override

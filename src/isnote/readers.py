@@ -36,6 +36,7 @@ import pandas as pd
 
 from . import frnum
 from .config import PROJECT_ROOT, load_yaml
+from . import input_guard
 from .errors import InputError
 
 KINDS = ("operations", "qualitative", "participants", "survey", "lot5")
@@ -381,9 +382,10 @@ def read_table(path: str | Path, kind: str, mapping: Mapping, *, log: QualityLog
         raise InputError(label, "fichier introuvable", expected="le chemin indiqué dans les paramètres (inputs)")
     if path.is_dir():
         raise InputError(label, "ce chemin est un dossier, pas un fichier")
+    fmt = detect_format(path)
+    input_guard.check_input_file(path, label, fmt)     # regular file, size / expansion limits
     if path.stat().st_size == 0:
         raise InputError(label, "fichier vide (0 octet)", expected="une ligne d'en-tête et des lignes de données")
-    fmt = detect_format(path)
     table = Table(kind=kind, path=path, label=label, df=pd.DataFrame(), format=fmt, sha256=file_sha256(path))
     if fmt == "xlsx":
         headers, raw, first_line = _read_xlsx(path, label, kmap.read, table)
@@ -693,6 +695,7 @@ def _apply_mapping(table: Table, kmap: KindMapping, headers: list[str], raw: pd.
                 table.headers[rule.name] = header
                 table.sourced.add(rule.name)
                 s = raw[f"c{found[rule.name]}"].reset_index(drop=True)
+                s = input_guard.clean_column(ctx, s, rule.type, rule.name)   # Unicode, token length
                 stripped = s.str.strip()
                 log.fix(label, FIX_SPACES, int((stripped != s).sum()))
                 s = stripped.where(stripped != "")
@@ -927,6 +930,9 @@ def convert(s: pd.Series, typ: str, ctx: _Ctx, col: str) -> pd.Series:
         ctx.fail(rate.notna() & ~rate.between(0, 1), col, "taux hors de 0 à 100 %",
                  expected="un taux entre 0 et 100 %", values=s)
         return rate.astype("float64")
+    if typ == "amount" and ctx.table.format == "csv":
+        ctx.fail(input_guard.ambiguous_amounts(s, str(ctx.read.get("decimal", ","))), col,
+                 input_guard.AMBIGUOUS_MESSAGE, expected=input_guard.AMBIGUOUS_EXPECTED, values=s)
     nums, invalid, fixes = frnum.parse_fr_numbers_detail(s)
     expected = {"amount": "un montant en euros, ex. 12 345,67", "number": "un nombre, ex. 12,5",
                 "integer": "un nombre entier, ex. 150"}[typ]
@@ -975,6 +981,7 @@ def read_participant_counts(path: str | Path, mapping: Mapping, *, log: QualityL
         return ParticipantCounts(counts, t.rows, int(ids.isna().sum()), t.meta())
     if not path.exists():
         raise InputError(label, "fichier introuvable", expected="le chemin indiqué dans les paramètres (inputs)")
+    input_guard.check_input_file(path, label, "parquet")
     if path.stat().st_size == 0:
         raise InputError(label, "fichier vide (0 octet)", expected="un fichier parquet de participants")
     kmap = mapping.kind("participants")
@@ -987,6 +994,7 @@ def read_participant_counts(path: str | Path, mapping: Mapping, *, log: QualityL
     col = headers[found["op_id"]]
     try:
         arr = pq.read_table(path, columns=[col]).column(0)
+        input_guard.check_id_type(arr.type, label, col)      # text or integers, not floats or dates
         rows = len(arr)
         vc = pc.value_counts(arr)
         values, counts = vc.field("values"), vc.field("counts")
@@ -999,7 +1007,7 @@ def read_participant_counts(path: str | Path, mapping: Mapping, *, log: QualityL
     frame = pd.DataFrame({"op_id": values.to_pandas(), "n": counts.to_pandas()})
     missing = int(frame.loc[frame["op_id"].isna() | (frame["op_id"] == ""), "n"].sum())
     frame = frame[frame["op_id"].notna() & (frame["op_id"] != "")]
-    frame["op_id"] = strip_float_suffix(frame["op_id"].astype("str"))
+    frame["op_id"] = input_guard.normalise_ids(strip_float_suffix(frame["op_id"].astype("str")))
     out = frame.groupby("op_id", sort=True)["n"].sum().astype("int64")
     out.index = out.index.astype("str")
     meta = {"path": label, "sha256": file_sha256(path), "encoding": None, "rows": int(rows), "format": "parquet"}
