@@ -371,8 +371,9 @@ def test_cli_export_then_import(cli_params, setup, capsys, monkeypatch):
     monkeypatch.delenv("ISNOTE_OUTPUT_DIR", raising=False)
     p, out = cli_params
     assert cli.main(["review-export", "--params", str(p)]) == 0
-    wb = out / "review" / "to_review.xlsx"
+    wb = setup["reg"].parent / "revue" / f"a_relire_{setup['reg'].stem}.xlsx"    # outside the outputs
     assert wb.exists() and "4 à revoir" in capsys.readouterr().out
+    assert not (out / "review" / "to_review.xlsx").exists()
     fill(wb, rv.SHEET_TODO, "201900102", **{"Décision": "retenue", "Catégorie": "socialement_innovantes"})
     assert cli.main(["review-import", "--params", str(p), "--file", str(wb)]) == 0
     assert "1 décision(s) ajoutée(s)" in capsys.readouterr().out

@@ -5,7 +5,7 @@ sub-parser and returns an exit status. Errors about the user's input (IsnoteErro
 `ERREUR : <message>` on stderr with exit status 2, never as a traceback.
 
     isnote review-export --params params/demo.yaml
-    isnote review-import --params params/demo.yaml --file outputs/review/to_review.xlsx [--force]
+    isnote review-import --params params/demo.yaml --file data/demo/revue/a_relire_registre_revue.xlsx [--force]
 """
 
 from __future__ import annotations
@@ -67,18 +67,56 @@ def load_clean(params, *, ingest_if_missing: bool = True):
     return tables
 
 
+def review_workbook_path(params) -> Path:
+    """Default review workbook: outside the outputs (a run never replaces it), in `review_dir`
+    (parameters), else in the folder `revue/` beside the register."""
+    from .config import resolve
+
+    reg = params.path("review_register")
+    folder = resolve(params["review_dir"]) if params.get("review_dir") else reg.parent / "revue"
+    return folder / f"a_relire_{reg.stem}.xlsx"
+
+
+def _pending_entries(target: Path, reg_path: Path, params, operations) -> str | None:
+    """Why `target` must not be overwritten (entries not yet in the register), or None."""
+    from .errors import ReviewConflictError
+    from .review import import_review
+
+    try:
+        report = import_review(target, reg_path, params, operations, dry_run=True)
+    except ReviewConflictError:
+        return "il contient des décisions différentes de celles du registre"
+    except IsnoteError:
+        return "il n'a pas pu être relu (peut-être en cours de saisie)"
+    n = len(report.added) + len(report.updated)
+    return f"il contient {n} saisie(s) pas encore importée(s)" if n else None
+
+
 def _review_export(args: argparse.Namespace) -> int:
+    import datetime as dt
+
     from .config import load_params
     from .review import export_review, read_register
     from .screening import screen
 
     params = load_params(args.params)
-    layout = params.layout.ensure()
     t = load_clean(params)
     reg_path = params.path("review_register")
     register = read_register(reg_path, params, t["operations"]) if reg_path.exists() else None
     result = screen(t["operations"], t["survey"], t["lot5"], register, params, excluded=t["excluded"])
-    target = Path(args.out) if args.out else layout.review / "to_review.xlsx"
+    target = Path(args.out) if args.out else review_workbook_path(params)
+    if target.exists():               # never overwrite entries that are not in the register yet
+        why = _pending_entries(target, reg_path, params, t["operations"])
+        if why:
+            stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
+            kept = target
+            target = target.with_name(f"{target.stem}-{stamp}{target.suffix}")
+            k = 1
+            while target.exists():
+                target = kept.with_name(f"{kept.stem}-{stamp}-{k}{kept.suffix}")
+                k += 1
+            print(f"Classeur existant conservé : {kept} ({why} ; importez-le avec "
+                  f"« make review-import FILE=... »).\nNouveau classeur daté écrit à côté.", file=sys.stderr)
     export_review(result.candidates, t["operations"], register, target, params)
     n_cand = len(result.candidates)
     decided = 0 if register is None else int(
@@ -92,7 +130,8 @@ def _review_export(args: argparse.Namespace) -> int:
 
 def _review_export_args(p: argparse.ArgumentParser) -> None:
     _params_arg(p)
-    p.add_argument("--out", default=None, help="chemin du classeur (défaut : <sortie>/review/to_review.xlsx)")
+    p.add_argument("--out", default=None,
+                   help="chemin du classeur (défaut : revue/a_relire_<registre>.xlsx à côté du registre)")
 
 
 def _review_import(args: argparse.Namespace) -> int:

@@ -503,6 +503,10 @@ def _read_csv(path: Path, label: str, read: dict, table: Table) -> tuple[list[st
             raw = pd.DataFrame({n: pd.Series([], dtype="str") for n in names})
         except pd.errors.ParserError as exc:
             m = re.search(r"Expected (\d+) fields in line (\d+), saw (\d+)", str(exc))
+            if m and int(m.group(1)) < len(headers):     # width guessed from a short first data row
+                raise InputError(label, "nombre de champs incorrect (ligne incomplète)", row=line_no + 1,
+                                 value=f"{m.group(1)} champs",
+                                 expected=f"{len(headers)} champs comme l'en-tête") from None
             if m:
                 raise InputError(label, "nombre de champs incorrect (séparateur en trop dans une valeur ?)",
                                  row=int(m.group(2)) + line_no, value=f"{m.group(3)} champs",

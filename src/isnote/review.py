@@ -12,23 +12,29 @@
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
+import fcntl
 import io
 import os
-import shutil
 import stat
+import time
 import unicodedata
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Mapping, Sequence
 
+import re
+
 import numpy as np
 import pandas as pd
 
+from . import input_guard
 from .atomic import atomic_path
 from .config import Params
-from .errors import InputError, ReviewConflictError
+from .errors import InputError, IsnoteError, ReviewConflictError
+from .export import DANGEROUS, neutralise
 
 REGISTER_COLUMNS = ["op_id", "programme", "vague", "decision", "categorie", "score_besoin",
                     "score_experimentation", "score_implication", "score_effets", "emblematique",
@@ -135,7 +141,8 @@ def _cell_text(value) -> str:
     return text
 
 
-_FORMULA_START = ("=", "+", "-", "@")
+_FORMULA_START = DANGEROUS
+LOCK_TIMEOUT = 10.0        # seconds a second import waits for the register lock before giving up
 
 
 def _safe(value):
@@ -203,6 +210,7 @@ def read_register(path: str | Path, params: Params, operations: pd.DataFrame | N
                          expected="un fichier CSV en UTF-8") from None
     if not text.strip():
         raise InputError(path, "registre de revue vide", expected="une ligne d'en-tête : " + ";".join(REGISTER_COLUMNS))
+    _check_field_counts(path, text)
     try:
         reg = pd.read_csv(io.StringIO(text), sep=";", dtype=str, keep_default_na=False)
     except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
@@ -219,12 +227,48 @@ def read_register(path: str | Path, params: Params, operations: pd.DataFrame | N
     extra = [c for c in reg.columns if c not in REGISTER_COLUMNS]
     reg = reg[REGISTER_COLUMNS + extra].astype(object)
     for c in reg.columns:
-        reg[c] = reg[c].fillna("").astype(str).str.strip().astype(object)
+        reg[c] = _unneutralise(reg[c].fillna("").astype(str).str.strip()).astype(object)
     validate_register(reg, params, path)
     if operations is not None:
         reg = flag_missing(reg, operations)
     reg.attrs["source"] = str(path)
     return reg
+
+
+def _unneutralise(s: pd.Series) -> pd.Series:
+    """The register stores formula-like text neutralised (`'=...`, see register_bytes): read it back
+    as the raw value, so that it matches the data (the quote is put back at every write)."""
+    quoted = s.str.match(r"'[=+\-@]").fillna(False).astype(bool)
+    return s.mask(quoted, s.str.slice(1)) if quoted.any() else s
+
+
+def _check_field_counts(path: Path, text: str) -> None:
+    """Every record has as many fields as the header: a truncated or damaged row is an error
+    naming its line (pandas would fill the missing fields with empty values)."""
+    try:
+        counts = np.fromiter(map(len, csv.reader(io.StringIO(text), delimiter=";")), dtype=np.int64)
+    except csv.Error as exc:
+        raise InputError(path, f"registre de revue illisible ({exc})", expected="un CSV séparé par « ; »") from None
+    # physical line of each record (quoted newlines counted), blank lines skipped as pandas does
+    ends = np.fromiter(_record_end_lines(text), dtype=np.int64)
+    starts = np.concatenate(([1], ends[:-1] + 1)) if len(ends) else ends
+    keep = counts > 0
+    counts, starts = counts[keep], starts[keep]
+    if len(counts) < 2:
+        return
+    bad = counts[1:] != counts[0]
+    if bad.any():
+        i = int(np.flatnonzero(bad)[0]) + 1
+        n, want = int(counts[i]), int(counts[0])
+        what = "ligne incomplète (tronquée ?)" if n < want else "champs en trop (« ; » dans une valeur non protégée ?)"
+        raise InputError(path, f"registre de revue : {what}", row=int(starts[i]), value=f"{n} champ(s)",
+                         expected=f"{want} champs comme l'en-tête", more=int(bad.sum()) - 1)
+
+
+def _record_end_lines(text: str):
+    reader = csv.reader(io.StringIO(text), delimiter=";")
+    for _ in reader:
+        yield reader.line_num
 
 
 def _fail(path, mask: np.ndarray, lines: np.ndarray, column: str, values: pd.Series, message: str,
@@ -281,6 +325,7 @@ def register_bytes(reg: pd.DataFrame) -> bytes:
     extra = [c for c in out.columns if c not in REGISTER_COLUMNS]
     out = out[REGISTER_COLUMNS + extra].fillna("").astype(str)
     out = out.sort_values(["vague", "programme", "op_id"], kind="stable")
+    out = neutralise(out)          # a spreadsheet opening the register never runs a formula
     buf = io.StringIO()
     out.to_csv(buf, sep=";", index=False, lineterminator="\n")
     return buf.getvalue().encode("utf-8")
@@ -309,8 +354,56 @@ def backup_register(path: str | Path, now: dt.datetime | None = None) -> Path | 
     while target.exists():
         target = path.with_name(f"{path.stem}.bak-{stamp}-{k}.csv")
         k += 1
-    shutil.copy2(path, target)
+    _write_bytes(target, path.read_bytes())      # atomic: a failure leaves no truncated backup
     return target
+
+
+class RegisterBusyError(IsnoteError):
+    """Another process holds the register lock for longer than the wait allowed."""
+
+
+def lock_path(register: str | Path) -> Path:
+    register = Path(register)
+    return register.with_name(register.name + ".lock")
+
+
+class register_lock:
+    """Exclusive lock of a register (fcntl lock on `<register>.lock`) around a read-modify-write.
+
+    A second holder waits up to `timeout` seconds, then RegisterBusyError: two imports never
+    interleave, so no decision is lost."""
+
+    def __init__(self, register: str | Path, timeout: float | None = None):
+        self.register = Path(register)
+        self.timeout = LOCK_TIMEOUT if timeout is None else timeout
+        self.fd: int | None = None
+
+    def __enter__(self) -> "register_lock":
+        path = lock_path(self.register)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        input_guard.require_regular_file(path, path)
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o666)
+        deadline = time.monotonic() + self.timeout
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    os.close(fd)
+                    raise RegisterBusyError(
+                        f"le registre de revue {self.register} est en cours de modification par un autre import "
+                        f"(verrou {path} tenu depuis plus de {self.timeout:g} s) ; rien n'a été importé : "
+                        "relancez l'import quand l'autre sera terminé") from None
+                time.sleep(0.05)
+        self.fd = fd
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self.fd is not None:
+            fcntl.flock(self.fd, fcntl.LOCK_UN)
+            os.close(self.fd)
+            self.fd = None
 
 
 # --------------------------------------------------------------------------------------------
@@ -559,6 +652,10 @@ def _open_workbook(path: Path):
 
     if not path.exists():
         raise InputError(path, "classeur introuvable")
+    input_guard.require_regular_file(path, path)
+    if zipfile.is_zipfile(path):      # size and row limits before loading (a 1.5 M-row sheet...)
+        input_guard.check_xlsx(path, str(path), max_uncompressed=input_guard.REVIEW_MAX_UNCOMPRESSED,
+                               max_rows=input_guard.REVIEW_MAX_ROWS)
     try:
         return load_workbook(path, data_only=True)
     except (InvalidFileException, zipfile.BadZipFile, KeyError, OSError, ValueError, TypeError) as exc:
@@ -566,7 +663,17 @@ def _open_workbook(path: Path):
                          expected="un classeur .xlsx produit par « make review »") from None
 
 
-def _read_sheet(wb, path: Path, sheet: str, required: bool) -> tuple[pd.DataFrame, dict[str, str]] | None:
+def _formula_workbook(path: Path):
+    """The workbook with its formulas (not their cached values), or None when it has none."""
+    from openpyxl import load_workbook
+
+    with zipfile.ZipFile(path) as zf:
+        has = any(re.search(rb"<(?:\w+:)?f[\s>/]", zf.read(n)) for n in zf.namelist()
+                  if n.startswith("xl/worksheets/") and n.endswith(".xml"))
+    return load_workbook(path, data_only=False) if has else None
+
+
+def _read_sheet(wb, path: Path, sheet: str, required: bool, formulas=None) -> tuple[pd.DataFrame, dict[str, str]] | None:
     from openpyxl.utils import get_column_letter
 
     if sheet not in wb.sheetnames:
@@ -595,12 +702,37 @@ def _read_sheet(wb, path: Path, sheet: str, required: bool) -> tuple[pd.DataFram
     body = [list(r[:width]) + [None] * (width - len(r)) for r in rows[1:]]
     frame = pd.DataFrame(body, columns=[k or f"_col{j}" for j, k in enumerate(keys)], dtype=object)
     frame = frame.loc[:, ~frame.columns.duplicated()]
+    if formulas is not None and sheet in formulas.sheetnames:
+        _no_cached_value(formulas[sheet], frame, path, sheet, letters)
     wanted = ["op_id", "programme", *DECISION_FIELDS]
     out = pd.DataFrame({k: (frame[k].map(_cell_text) if k in frame.columns else "") for k in wanted},
                        index=frame.index).astype(object)
     out["_row"] = np.arange(2, len(out) + 2)
     out["_sheet"] = sheet
     return out, letters
+
+
+def _no_cached_value(ws_formulas, frame: pd.DataFrame, path: Path, sheet: str, letters: Mapping[str, str]) -> None:
+    """A cell written as a formula whose value was never computed (no cached value: the file was
+    not saved by a spreadsheet that calculates) would be read as empty: an error naming the cell."""
+    width = frame.shape[1]
+    body = [list(r[:width]) + [None] * (width - len(r)) for r in ws_formulas.iter_rows(min_row=2, values_only=True)]
+    f = pd.DataFrame(body[:len(frame)], columns=frame.columns, dtype=object, index=frame.index[:len(body)])
+    for key in ("op_id", "programme", *DECISION_FIELDS):
+        if key not in f.columns:
+            continue
+        is_formula = f[key].map(lambda v: isinstance(v, str) and v.startswith("="), na_action="ignore")
+        mask = (is_formula.fillna(False).astype(bool) & frame.loc[f.index, key].isna()).to_numpy()
+        if mask.any():
+            i = int(np.flatnonzero(mask)[0])
+            row = int(f.index[i]) + 2
+            label = INPUT_LABELS.get(key) or INFO_LABELS_TODO.get(key) or key
+            cell = f"{letters.get(key, '?')}{row}"
+            raise InputError(path, f"feuille « {sheet} », cellule {cell} : formule sans valeur calculée "
+                             "(le classeur n'a pas été recalculé et enregistré par un tableur)", row=row,
+                             column=f"{label} (colonne {letters.get(key, '?')})", value=f[key].iloc[i],
+                             expected="une valeur saisie (pas une formule), ou le classeur ouvert et "
+                                      "enregistré dans un tableur", more=int(mask.sum()) - 1)
 
 
 def _check_meta(wb, path: Path, params: Params) -> dict[str, str]:
@@ -681,27 +813,42 @@ def _validate_entries(df: pd.DataFrame, path: Path, sheet: str, letters: Mapping
 
 def import_review(workbook_path: str | Path, register_path: str | Path, params: Params,
                   operations: pd.DataFrame, force: bool = False, *, today: dt.date | None = None,
-                  now: dt.datetime | None = None) -> ImportReport:
+                  now: dt.datetime | None = None, dry_run: bool = False,
+                  lock_timeout: float | None = None) -> ImportReport:
     """Import a filled review workbook into the register (see module docstring).
 
     Raises InputError on a bad workbook and ReviewConflictError when recorded decisions would
     change without `force`; in both cases nothing is written.
     """
-    wpath = Path(workbook_path)
     rpath = Path(register_path)
+    if dry_run:
+        return _import_review(workbook_path, rpath, params, operations, force, today, now, dry_run)
+    input_guard.require_regular_file(rpath, rpath)
+    with register_lock(rpath, lock_timeout):         # read, merge and write as one step
+        return _import_review(workbook_path, rpath, params, operations, force, today, now, dry_run)
+
+
+def _import_review(workbook_path, rpath: Path, params: Params, operations: pd.DataFrame, force: bool,
+                   today, now, dry_run: bool) -> ImportReport:
+    wpath = Path(workbook_path)
     today = today or dt.date.today()
     cats = _categories(params)
+    input_guard.require_regular_file(rpath, rpath)
     reg = read_register(rpath, params) if rpath.exists() else empty_register()
     wb = _open_workbook(wpath)
+    formulas = _formula_workbook(wpath)
     _check_meta(wb, wpath, params)
     entries = []
     for sheet, required in ((SHEET_TODO, True), (SHEET_DONE, False)):
-        got = _read_sheet(wb, wpath, sheet, required)
+        got = _read_sheet(wb, wpath, sheet, required, formulas)
         if got is None:
             continue
         frame, letters = got
+        frame["op_id"] = input_guard.normalise_ids(frame["op_id"])     # zero-width, full-width digits...
         entries.append(_validate_entries(frame, wpath, sheet, letters, operations, cats, reg))
     wb.close()
+    if formulas is not None:
+        formulas.close()
     entries = [e for e in entries if len(e)]
     new = pd.concat(entries, ignore_index=True) if entries else pd.DataFrame(columns=["op_id", "programme", *DECISION_FIELDS, "_row", "_sheet"])
     # the same operation twice with different entries
@@ -771,7 +918,7 @@ def import_review(workbook_path: str | Path, register_path: str | Path, params: 
     validate_register(out.astype(object), params, rpath)
     content = register_bytes(out)
     previous = rpath.read_bytes() if rpath.exists() else None
-    if content != previous:
+    if content != previous and not dry_run:
         report.backup = backup_register(rpath, now)
         rpath.parent.mkdir(parents=True, exist_ok=True)
         _write_bytes(rpath, content)
