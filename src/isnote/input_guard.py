@@ -96,10 +96,13 @@ def _col_number(letters: bytes) -> int:
     return n
 
 
-def check_xlsx(path: Path, label: str, *, max_uncompressed: int = MAX_XLSX_UNCOMPRESSED,
-               max_rows: int = MAX_ROWS, max_cells: int = MAX_CELLS) -> None:
+def check_xlsx(path: Path, label: str, *, max_uncompressed: int | None = None,
+               max_rows: int | None = None, max_cells: int | None = None) -> None:
     """Refuse a workbook whose zip expands beyond `max_uncompressed`, or one of whose sheets
     declares or holds more than `max_rows` rows or `max_cells` cells (read in a stream)."""
+    max_uncompressed = MAX_XLSX_UNCOMPRESSED if max_uncompressed is None else max_uncompressed
+    max_rows = MAX_ROWS if max_rows is None else max_rows
+    max_cells = MAX_CELLS if max_cells is None else max_cells
     try:
         zf = zipfile.ZipFile(path)
     except (zipfile.BadZipFile, OSError) as exc:
