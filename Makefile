@@ -7,12 +7,19 @@ PYTHON_SYS ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 ENV_STAMP := $(VENV)/.isnote-installed
+# User values reach the commands through the environment ("$$PARAMS"), never pasted into the shell
+# text, and are not expanded by make either: a path holding a backtick, `$(...)` or a quote is
+# passed to isnote literally.
+override PARAMS := $(value PARAMS)
+override FILE := $(value FILE)
+override FORCE := $(value FORCE)
+export PARAMS FILE FORCE
 
 .PHONY: help setup report demo-data test test-fast review review-import bench clean browser-deps
 
 help: ## List the targets and what they do
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z0-9_-]+:.*## / {printf "  \033[1m%-14s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
-	@echo "  Variables: PARAMS=$(PARAMS) (parameters file of the run)"
+	@echo "  Variables: PARAMS=$$PARAMS (parameters file of the run)"
 
 setup: $(ENV_STAMP) ## Create the virtual environment, install isnote and register the Jupyter kernel (once)
 
@@ -24,16 +31,16 @@ $(ENV_STAMP): pyproject.toml requirements.lock
 	@touch $@
 
 report: $(ENV_STAMP) ## Run the whole chain on PARAMS (default: the synthetic demo data) and build the note
-	$(PY) -m isnote.pipeline run --params $(PARAMS)
+	$(PY) -m isnote.pipeline run --params "$$PARAMS"
 
 demo-data: $(ENV_STAMP) ## Regenerate the synthetic demo dataset in data/demo (byte for byte)
 	$(PY) -m isnote.demo.generate --out data/demo
 
 review: $(ENV_STAMP) ## Write outputs/review/to_review.xlsx: candidates awaiting a decision
-	$(PY) -m isnote.cli review-export --params $(PARAMS)
+	$(PY) -m isnote.cli review-export --params "$$PARAMS"
 
 review-import: $(ENV_STAMP) ## Import a filled workbook into the review register: make review-import FILE=... [FORCE=1]
-	$(PY) -m isnote.cli review-import --params $(PARAMS) --file "$(FILE)" $(if $(FORCE),--force,)
+	$(PY) -m isnote.cli review-import --params "$$PARAMS" --file "$$FILE" $${FORCE:+--force}
 
 browser-deps: ## Install headless Chromium and poppler-utils from Debian (browser and PDF checks), if missing
 	@{ command -v chromium >/dev/null 2>&1 && command -v pdftotext >/dev/null 2>&1; } || { \
@@ -48,7 +55,7 @@ test-fast: $(ENV_STAMP) ## Run the library tests only (no notebook execution)
 	$(PY) -m pytest -q -m "not slow and not browser"
 
 bench: $(ENV_STAMP) ## Measure timings (screening at scale, report builds); writes outputs/bench.json
-	$(PY) -m isnote.bench --params $(PARAMS)
+	$(PY) -m isnote.bench --params "$$PARAMS"
 
 clean: ## Remove generated outputs (keeps the virtual environment)
 	rm -rf outputs/* .build

@@ -47,6 +47,8 @@ STYLE = {
     "path.simplify": True,
     "figure.dpi": DPI,
     "savefig.dpi": DPI,
+    # labels come from the data (body types, regions, categories): "$x$" is text, never mathtext
+    "text.parse_math": False,
 }
 ANSWER_LABELS = {"oui": "Oui", "non": "Non", "nsp": "Ne se prononce pas"}
 

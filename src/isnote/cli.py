@@ -50,6 +50,8 @@ def load_clean(params, *, ingest_if_missing: bool = True):
     """Clean tables of the run (operations, survey, lot5, excluded); runs the ingest when absent."""
     import pandas as pd
 
+    from .outputs_guard import check_output_dir
+    check_output_dir(params)                 # a dedicated output folder, before anything is written
     clean = params.layout.clean
     names = ("operations", "survey", "lot5")
     if not all((clean / f"{n}.parquet").exists() for n in names):
@@ -187,6 +189,10 @@ def main(argv: list[str] | None = None) -> int:
         return 130
     except BrokenPipeError:          # output piped into a command that stopped reading (head...)
         return 0
+    except OSError as exc:           # disk full, read-only folder, permission denied
+        from .outputs_guard import os_error_message
+        print(f"ERREUR : {os_error_message(exc)}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

@@ -126,4 +126,12 @@ def load_params(path: str | Path | None = None) -> Params:
     if data["current_wave"] not in data["waves"]:
         raise InputError(source, f"current_wave {data['current_wave']!r} absente de waves",
                          column="current_wave", expected="une des clés de waves")
-    return Params(data, source)
+    # the pipeline gives every step of a run the same copy of the review register
+    snapshot, original = os.environ.get("ISNOTE_REGISTER_SNAPSHOT"), os.environ.get("ISNOTE_REGISTER_SOURCE")
+    register_source = None
+    if snapshot and original and isinstance(data.get("review_register"), str) \
+            and str(resolve(data["review_register"])) == original:
+        register_source, data["review_register"] = Path(original), snapshot
+    params = Params(data, source)
+    params.register_source = register_source     # the register as named in the parameters, or None
+    return params

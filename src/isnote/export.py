@@ -181,6 +181,52 @@ def _normalise_zip(data: bytes) -> bytes:
     return buf.getvalue()
 
 
+EXCEL_MAX_CHARS = 32767                       # characters in one cell
+CUT_MARK = "…[texte tronqué]"
+# characters an xlsx file cannot hold (XML 1.0): control characters except tab, line feed, return
+_XML_ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+
+
+def excel_safe(df: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, int]]:
+    """Text cells an xlsx can hold: control characters removed (a vertical tab, Word's manual line
+    break, becomes a line feed), cells longer than Excel's limit cut with a visible mark. Returns
+    the frame and the counts {"controle": cells cleaned, "tronque": cells cut}."""
+    out = df.copy()
+    counts = {"controle": 0, "tronque": 0}
+    for col in out.columns:
+        s = out[col]
+        if pd.api.types.is_numeric_dtype(s) or pd.api.types.is_bool_dtype(s) \
+                or pd.api.types.is_datetime64_any_dtype(s):
+            continue
+        is_text = s.map(lambda v: isinstance(v, str), na_action="ignore").fillna(False).astype(bool)
+        if not is_text.any():
+            continue
+        text = s.where(is_text).astype("string")
+        bad = text.str.contains(_XML_ILLEGAL).fillna(False).astype(bool)
+        long = (text.str.len() > EXCEL_MAX_CHARS).fillna(False).astype(bool)
+        if not (bad.any() or long.any()):
+            continue
+        fixed = text.str.replace("\x0b", "\n", regex=False).str.replace(_XML_ILLEGAL, "", regex=True)
+        fixed = fixed.where(fixed.str.len() <= EXCEL_MAX_CHARS,
+                            fixed.str.slice(0, EXCEL_MAX_CHARS - len(CUT_MARK)) + CUT_MARK)
+        counts["controle"] += int(bad.sum())
+        counts["tronque"] += int((fixed.str.len() < text.str.len()).fillna(False).astype(bool)[long].sum())
+        out[col] = s.astype(object).where(~(bad | long), fixed.astype(object))
+    return out, counts
+
+
+def workbook_notice(counts: dict[str, int]) -> list[str]:
+    """Lines of the "Lisez-moi" sheet about the cells excel_safe changed (empty when none)."""
+    lines = []
+    if counts.get("controle"):
+        lines.append(f"{counts['controle']} cellule(s) contenaient des caractères de contrôle, retirés "
+                     "dans ce classeur (les fichiers CSV les conservent).")
+    if counts.get("tronque"):
+        lines.append(f"{counts['tronque']} cellule(s) dépassaient la limite d'Excel ({EXCEL_MAX_CHARS} "
+                     "caractères) et sont coupées ; le texte complet figure dans les fichiers CSV.")
+    return lines
+
+
 def workbook_bytes(frames: list[tuple[str, pd.DataFrame]]) -> bytes:
     """XLSX bytes with one sheet per (sheet name, frame); deterministic."""
     from openpyxl import Workbook
@@ -191,7 +237,7 @@ def workbook_bytes(frames: list[tuple[str, pd.DataFrame]]) -> bytes:
     wb.remove(wb.active)
     for title, df in frames:
         ws = wb.create_sheet(title=title)
-        df = neutralise(df)
+        df, _ = excel_safe(neutralise(df))
         ws.append([str(c) for c in df.columns])
         for row in df.itertuples(index=False, name=None):
             ws.append([_cell(v) for v in row])
@@ -218,12 +264,19 @@ def build_workbook(tables_dir: str | Path, out: str | Path | None = None, *, not
     tables_dir = Path(tables_dir)
     csvs = sorted(p for p in tables_dir.glob("*.csv") if not p.name.startswith("."))
     frames = []
-    if notice:
-        frames.append(("Lisez-moi", pd.DataFrame({"Avertissement": notice.splitlines()})))
+    counts = {"controle": 0, "tronque": 0}
     for name, path in zip(sheet_names([p.stem for p in csvs]), csvs):
         sp = tables_dir / SCHEMA_DIR / f"{path.stem}.json"
         schema = json.loads(sp.read_text(encoding="utf-8")) if sp.exists() else None
-        frames.append((name, _read_typed(path, schema)))
+        frame, n = excel_safe(_read_typed(path, schema))
+        counts = {k: counts[k] + n[k] for k in counts}
+        frames.append((name, frame))
+    lines = (notice.splitlines() if notice else []) + workbook_notice(counts)
+    if lines:
+        frames.insert(0, ("Lisez-moi", pd.DataFrame({"Avertissement": lines})))
+        if any(counts.values()):
+            import sys
+            print("AVERTISSEMENT : " + " ".join(workbook_notice(counts)), file=sys.stderr)
     target = Path(out) if out else tables_dir / WORKBOOK
     write_bytes(target, workbook_bytes(frames))
     return target

@@ -19,6 +19,7 @@ In a notebook: `narrative.show("fse_bilan", ctx)` displays the rendered Markdown
 from __future__ import annotations
 
 import datetime as _dt
+import html
 import re
 from pathlib import Path
 from typing import Any, Iterable, Mapping
@@ -246,12 +247,31 @@ FILTERS = {
 }
 
 
+# Characters that make Markdown (or HTML, or the math of the note) out of text. A value printed by a
+# template ({{ … }}) may come from the data (a body type, a region, a label): each of these
+# characters becomes a numeric character reference, which Markdown shows as the character itself
+# and never reads as syntax (no image, no link, no emphasis, no raw HTML, no formula).
+_MD_SPECIAL = re.compile(r"[\\`*_\[\]<>!$|~#&{}^=]")
+
+
+def md_text(value: Any) -> str:
+    """`value` as literal text in Markdown."""
+    return _MD_SPECIAL.sub(lambda m: f"&#{ord(m.group())};", str(value))
+
+
+def _finalize(value: Any) -> Any:
+    if isinstance(value, (bool, int, float)) or value is None:
+        return value
+    return md_text(value)
+
+
 def environment(search_path: Iterable[Path] | None = None) -> jinja2.Environment:
-    """The Jinja environment of narrative templates and static content (French filters)."""
+    """The Jinja environment of narrative templates and static content (French filters); every
+    printed value is literal text (see md_text)."""
     loader = jinja2.FileSystemLoader([str(p) for p in (search_path or [NARRATIVE_DIR])])
     env = jinja2.Environment(loader=loader, undefined=jinja2.StrictUndefined, autoescape=False,
                              keep_trailing_newline=True, trim_blocks=True, lstrip_blocks=True,
-                             extensions=["jinja2.ext.do"])
+                             extensions=["jinja2.ext.do"], finalize=_finalize)
     env.filters.update(FILTERS)
     env.globals.update(share=share, ranked=ranked, pick=pick, compare=compare, plural=plural)
     return env
@@ -395,6 +415,7 @@ def markdown_to_text(md: str) -> str:
     text = re.sub(r"(?<!\n)\n(?!\n|– )", " ", text.strip())        # reflow the lines of a paragraph
     text = re.sub(r"[ \t]+", " ", text)
     text = re.sub(r"\n{3,}", "\n\n", text)
+    text = html.unescape(text)                                     # values printed as md_text
     return text.strip() + "\n"
 
 

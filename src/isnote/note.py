@@ -132,6 +132,9 @@ def _num_series(s: pd.Series, decimals: int = 0) -> pd.Series:
 # notebook cells -> note cells
 
 
+_ENTITY_AMP = re.compile(r"&(?!#[0-9]{1,7};|#x[0-9a-fA-F]{1,6};|[A-Za-z][A-Za-z0-9]{1,31};)")
+
+
 def filter_notebook(nb: nbformat.NotebookNode, name: str, warnings: list[str]) -> list:
     """Keep what belongs in the note: markdown cells and rich outputs of code cells."""
     cells = []
@@ -164,7 +167,8 @@ def filter_notebook(nb: nbformat.NotebookNode, name: str, warnings: list[str]) -
                 # Markdown built by code may quote data: raw HTML in it is shown as text, never run
                 md = data["text/markdown"]
                 md = "".join(md) if isinstance(md, list) else md
-                data["text/markdown"] = md.replace("&", "&amp;").replace("<", "&lt;")
+                # (character references written by narrative.md_text are kept: they are inert)
+                data["text/markdown"] = _ENTITY_AMP.sub("&amp;", md).replace("<", "&lt;")
             outputs.append(nbformat.v4.new_output("display_data", data=data))
         if outputs:
             cells.append(nbformat.v4.new_code_cell(source="", outputs=outputs))
@@ -618,7 +622,7 @@ def _exporter(template: str, **traits):
 
 def export_note_html(nb: nbformat.NotebookNode, tinfo: dict) -> str:
     exp = _exporter(NOTE_TEMPLATE, exclude_input=True, exclude_input_prompt=True,
-                    exclude_output_prompt=True, exclude_anchor_links=True, embed_images=True)
+                    exclude_output_prompt=True, exclude_anchor_links=True, embed_images=False)
     css = (TEMPLATES_DIR / NOTE_TEMPLATE / "note.css").read_text(encoding="utf-8")
     js = (TEMPLATES_DIR / NOTE_TEMPLATE / "annex.js").read_text(encoding="utf-8")
     resources = {"isnote": {**tinfo, "css": css, "js": js, "page_css": _page_css(tinfo)}}
@@ -803,8 +807,13 @@ def _fill_toc(soup, entries) -> None:
         toc.append(li)
 
 
-def postprocess(html: str, info: dict) -> str:
+def postprocess(html: str, info: dict, *, allowed_images: set[str] | None = None,
+                scripts: Iterable[str] = ()) -> str:
+    """Number, link and tidy the exported note, then sanitise it (isnote.htmlguard): only the run's
+    own images (`allowed_images`: digests) and scripts (`scripts`), internal links, a CSP."""
     from bs4 import BeautifulSoup
+
+    from .htmlguard import sanitize
 
     soup = BeautifulSoup(html, "html.parser")
     main = soup.find("main") or soup
@@ -819,6 +828,7 @@ def postprocess(html: str, info: dict) -> str:
     _fill_toc(soup, entries)
     info["sections"] = [f"{n} {t}".strip() for lvl, n, t, _ in entries if lvl == 1]
     typography.apply_soup(soup)
+    sanitize(soup, allowed_images, scripts, info)
     return str(soup)
 
 
@@ -840,7 +850,7 @@ def build_companion(path: Path, params: Params | None = None) -> Path:
     synthetic = bool(params.get("synthetic")) if params is not None else False
     label = (params.get("dataset_label") if params is not None else None) or "Données de démonstration synthétiques"
     nb = nbformat.read(str(path), as_version=4)
-    exp = _exporter(REVIEW_TEMPLATE, embed_images=True)
+    exp = _exporter(REVIEW_TEMPLATE, embed_images=False)
     body, _ = exp.from_notebook_node(nb, resources={
         "metadata": {"name": path.stem},
         "isnote": {"notebook": path.name, "synthetic": synthetic, "dataset_label": label}})
@@ -876,7 +886,10 @@ def build(params: Params, layout: Layout | None = None, *, pdf: bool = True, com
 
     nb = assemble(params, layout, kf, retained=retained, when=when, content_dir=content_dir, info=info)
     tinfo = title_info(params, when)
-    html = postprocess(export_note_html(nb, tinfo), info)
+    from .htmlguard import run_images
+    js = (TEMPLATES_DIR / NOTE_TEMPLATE / "annex.js").read_text(encoding="utf-8")
+    html = postprocess(export_note_html(nb, tinfo), info, allowed_images=run_images(layout.figures, [nb]),
+                       scripts=[js])
     write_text(layout.note_html, html)
     result: dict = {"html": layout.note_html}
 

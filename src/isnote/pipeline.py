@@ -95,15 +95,19 @@ def _param_files(params: Params, keys: tuple[str, ...]) -> list[Path]:
         node = node.get(k) if isinstance(node, dict) else None
         if node is None:
             return []
+    return sorted(resolve(x) for x in _leaf_paths(node))
+
+
+def _leaf_paths(node) -> list[str]:
+    """Every path of a parameter entry, whatever its form: a path, a list of paths, a dict
+    programme -> path or programme -> list of paths (nested at any depth)."""
+    if isinstance(node, (str, os.PathLike)):
+        return [str(node)]
     if isinstance(node, dict):
-        out: list[Path] = []
-        for v in node.values():
-            if isinstance(v, dict):
-                out += [resolve(x) for x in v.values() if isinstance(x, str)]
-            elif isinstance(v, str):
-                out.append(resolve(v))
-        return sorted(out)
-    return [resolve(node)] if isinstance(node, str) else []
+        return [p for v in node.values() for p in _leaf_paths(v)]
+    if isinstance(node, (list, tuple)):
+        return [p for v in node for p in _leaf_paths(v)]
+    return []
 
 
 PACKAGE_DIR = Path(__file__).resolve().parent
@@ -129,7 +133,9 @@ def step_key(step: Step, params: Params, upstream: dict[str, str], code) -> str:
             h.update(_register_rows_hash(params, previous=True).encode())
             continue
         for p in _param_files(params, keys):
-            h.update(str(p).encode())
+            # the run's snapshot of the register is read, but named by its original path
+            h.update(str(getattr(params, "register_source", None) or p
+                         if keys == ("review_register",) else p).encode())
             _hash_path(h, p)
     for up in step.after:
         h.update(upstream.get(up, "").encode())
@@ -290,9 +296,26 @@ def run_notebook(step: Step, params: Params, out_root: Path, km=None) -> None:
     except PapermillExecutionError as exc:
         if exc.ename in ("InputError", "ConsistencyError", "ReviewConflictError", "IsnoteError"):
             raise StepFailed(f"étape « {step.name} » : {exc.evalue}", tmp) from None
+        if exc.ename in OS_ERRORS:
+            raise StepFailed(f"étape « {step.name} » : {_os_error_text(exc.evalue)}", tmp) from None
         raise StepFailed(f"étape « {step.name} » ({step.notebook}), cellule {exc.exec_count} : "
                          f"{exc.ename}: {exc.evalue}", tmp) from None
     os.replace(tmp, target)
+
+
+OS_ERRORS = ("OSError", "PermissionError", "FileNotFoundError", "IsADirectoryError", "NotADirectoryError",
+             "FileExistsError")
+
+
+def _os_error_text(evalue: str) -> str:
+    """French text for an OSError raised inside a notebook ("[Errno 28] No space left on device: 'x'")."""
+    import re
+    from .outputs_guard import os_error_message
+    m = re.match(r"\[Errno (\d+)\] ([^:]*)(?:: '(.*?)')?(?: -> '(.*)')?$", evalue.strip(), re.S)
+    if not m:
+        return f"écriture ou lecture impossible ({evalue})"
+    exc = OSError(int(m.group(1)), m.group(2), m.group(3), None, m.group(4))
+    return os_error_message(exc)
 
 
 def side_tasks(params: Params, notebooks: list[str], workbook: bool) -> None:
@@ -352,21 +375,30 @@ def run(params_path: str | None = None, *, force: bool = False, pdf: bool = True
     t0 = time.perf_counter()
     params = load_params(params_path)
     final = params.layout.root
-    keys, state, todo, assemble_key = plan(params, params.layout, force=force, pdf=pdf)
-    summary: dict[str, object] = {s.name: "skipped" for s in STEPS}
-    summary["assemble"] = "skipped"
-    if not todo:
-        summary["seconds"] = round(time.perf_counter() - t0, 2)
-        return summary
+    from .outputs_guard import check_output_dir
+    check_output_dir(params)                 # a dedicated folder, refused before anything is written
 
     # staging lives next to the output folder (same file system, so the final rename is atomic)
     build_root = final.parent / f".{final.name}.staging"
     stage = build_root / f"stage-{os.getpid()}"
+    build_root.mkdir(parents=True, exist_ok=True)
+    _remove_abandoned_stages(build_root, final)   # and restore outputs a killed publish moved aside
     if stage.exists():
         shutil.rmtree(stage)
-    build_root.mkdir(parents=True, exist_ok=True)
-    _remove_abandoned_stages(build_root)
     stage_lock = _lock_stage(build_root, stage)
+    summary: dict[str, object] = {s.name: "skipped" for s in STEPS}
+    summary["assemble"] = "skipped"
+    try:
+        # every step of the run reads this one copy of the review register
+        params = _snapshot_register(params, build_root / f"{stage.name}.register.csv")
+        keys, state, todo, assemble_key = plan(params, params.layout, force=force, pdf=pdf)
+    except BaseException:
+        _end_run(build_root, stage, stage_lock)
+        raise
+    if not todo:
+        _end_run(build_root, stage, stage_lock)
+        summary["seconds"] = round(time.perf_counter() - t0, 2)
+        return summary
 
     os.environ["ISNOTE_OUTPUT_DIR"] = str(stage)
     # every kernel the run needs starts now, while the previous outputs are copied
@@ -405,6 +437,9 @@ def run(params_path: str | None = None, *, force: bool = False, pdf: bool = True
                 state[step.name] = keys[step.name]
                 summary[step.name] = "ran"
             _log(f"  {', '.join(s.name for s in steps)} : {time.perf_counter() - t:.1f} s")
+            if set(stage_names) & {"typology", "fse", "iej"}:
+                from .stepcheck import check_run
+                check_run(layout, staged_params["current_wave"])   # the steps agree on the retained list
             _write_state(state_file, state)
 
         if any(summary.get(s.name) == "ran" for s in STEPS):
@@ -441,13 +476,18 @@ def run(params_path: str | None = None, *, force: bool = False, pdf: bool = True
                 raise StepFailed(f"fichiers annexes (HTML des carnets, classeur) : {err.strip()[-2000:]}")
             side = None
         _write_state(state_file, state)
+        _publish(stage, final, build_root)
     except BaseException as exc:
         failed_nb = getattr(exc, "notebook", None)
         if failed_nb is not None and Path(failed_nb).exists():   # keep it for diagnosis
             kept = build_root / "echec" / Path(failed_nb).name.replace(".running", "").lstrip(".")
-            kept.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(failed_nb, kept)
-            exc.args = (f"{exc.args[0]} — carnet exécuté conservé : {kept}",) + exc.args[1:]
+            try:
+                kept.parent.mkdir(parents=True, exist_ok=True)
+                shutil.copy2(failed_nb, kept)
+                exc.args = (f"{exc.args[0]} — carnet exécuté conservé : {kept}",) + exc.args[1:]
+            except OSError:
+                pass                                   # disk full: the original error matters
+
         shutil.rmtree(stage, ignore_errors=True)
         raise
     finally:
@@ -458,11 +498,8 @@ def run(params_path: str | None = None, *, force: bool = False, pdf: bool = True
             side.wait()
         if pool is not None:
             pool.close()
-        os.environ.pop("ISNOTE_OUTPUT_DIR", None)
-        stage_lock.close()
-        (build_root / f"{stage.name}.lock").unlink(missing_ok=True)
+        _end_run(build_root, stage, stage_lock)
 
-    _publish(stage, final, build_root)
     summary["seconds"] = round(time.perf_counter() - t0, 2)
     return summary
 
@@ -485,17 +522,53 @@ def _lock_stage(build_root: Path, stage: Path):
     return fh
 
 
-def _remove_abandoned_stages(build_root: Path) -> None:
-    """Remove the staging folders of runs that were killed: nobody holds their lock any more."""
+SNAPSHOT_ENV = ("ISNOTE_REGISTER_SNAPSHOT", "ISNOTE_REGISTER_SOURCE")
+
+
+def _snapshot_register(params: Params, target: Path) -> Params:
+    """Copy the review register once for the whole run and return the parameters that point to the
+    copy (every step, in every kernel, reads it: `config.load_params` honours the variables).
+    A register replaced during the run (an import) is seen by the next run, never by half of this one."""
+    source = params.path("review_register")
+    if not source.is_file():
+        return params
+    shutil.copyfile(source, target)
+    os.environ[SNAPSHOT_ENV[0]] = str(target)
+    os.environ[SNAPSHOT_ENV[1]] = str(source)
+    return load_params(params.source)
+
+
+def _end_run(build_root: Path, stage: Path, lock) -> None:
+    """Release what the run holds: environment, register snapshot, stage lock."""
+    os.environ.pop("ISNOTE_OUTPUT_DIR", None)
+    for name in SNAPSHOT_ENV:
+        os.environ.pop(name, None)
+    (build_root / f"{stage.name}.register.csv").unlink(missing_ok=True)
+    lock.close()
+    (build_root / f"{stage.name}.lock").unlink(missing_ok=True)
+
+
+def _remove_abandoned_stages(build_root: Path, final: Path | None = None) -> None:
+    """Clean up after runs that were killed (nobody holds their lock any more): remove their staging
+    folder and register snapshot; outputs their publish had moved aside (`previous-PID`) are put
+    back when the output folder is missing (killed between the two renames), removed otherwise."""
     import fcntl
-    for d in build_root.glob("stage-*"):
-        if d.suffix == ".lock":
-            continue
-        lock = build_root / f"{d.name}.lock"
+    import re
+    pids = {m.group(1) for d in build_root.iterdir()
+            if (m := re.fullmatch(r"(?:stage|previous)-(\d+)(?:\.register\.csv|\.lock)?", d.name))}
+    for pid in sorted(pids):
+        lock = build_root / f"stage-{pid}.lock"
         try:
             with open(lock, "a") as fh:
                 fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)   # free: its run is gone
-                shutil.rmtree(d, ignore_errors=True)
+                previous = build_root / f"previous-{pid}"
+                if previous.is_dir():
+                    if final is not None and not final.exists():
+                        os.replace(previous, final)             # the old outputs, complete
+                    else:
+                        shutil.rmtree(previous, ignore_errors=True)
+                shutil.rmtree(build_root / f"stage-{pid}", ignore_errors=True)
+                (build_root / f"stage-{pid}.register.csv").unlink(missing_ok=True)
             lock.unlink(missing_ok=True)
         except BlockingIOError:
             continue                                            # a run in progress
@@ -532,14 +605,42 @@ def _publish(stage: Path, final: Path, build_root: Path) -> None:
     few microseconds: a reader sees "no outputs", never a mixture.
     """
     final.parent.mkdir(parents=True, exist_ok=True)
+    if final.exists() and _exchange(stage, final):
+        # one atomic swap: `stage` now holds the old outputs; if the run is killed here, the next
+        # run removes them as the leftover of a dead run
+        shutil.rmtree(stage, ignore_errors=True)
+        return
     old = build_root / f"previous-{os.getpid()}"
     if old.exists():
         shutil.rmtree(old)
     if final.exists():
         os.replace(final, old)
-    os.replace(stage, final)
+    try:
+        os.replace(stage, final)
+    except BaseException:
+        if old.exists() and not final.exists():
+            os.replace(old, final)                     # put the old outputs back
+        raise
     if old.exists():
         shutil.rmtree(old, ignore_errors=True)
+
+
+def _exchange(a: Path, b: Path) -> bool:
+    """Swap two paths atomically (Linux renameat2 RENAME_EXCHANGE); False where unsupported."""
+    import ctypes
+    import errno
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        fn = libc.renameat2
+    except (OSError, AttributeError):
+        return False
+    at_fdcwd, rename_exchange = -100, 2
+    if fn(at_fdcwd, os.fsencode(str(a)), at_fdcwd, os.fsencode(str(b)), rename_exchange) == 0:
+        return True
+    err = ctypes.get_errno()
+    if err in (errno.EINVAL, errno.ENOSYS, errno.EOPNOTSUPP, errno.ENOTSUP):
+        return False
+    raise OSError(err, os.strerror(err), str(a), None, str(b))
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -561,6 +662,10 @@ def main(argv: list[str] | None = None) -> int:
         summary = run(args.params, force=args.force, pdf=not args.no_pdf)
     except IsnoteError as exc:
         print(f"ERREUR : {exc}", file=sys.stderr)
+        return 2
+    except OSError as exc:          # disk full, read-only or forbidden folder: the old outputs stay
+        from .outputs_guard import os_error_message
+        print(f"ERREUR : {os_error_message(exc)} ; les sorties précédentes sont conservées", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("Interrompu : les sorties précédentes sont intactes.", file=sys.stderr)

@@ -57,6 +57,11 @@ def _walk_inputs(node: Any, prefix: str) -> list[tuple[str, str]]:
         return out
     if isinstance(node, (str, os.PathLike)):
         return [(prefix, str(node))]
+    if isinstance(node, (list, tuple)):     # a list of files: role[1], role[2], ...
+        out = []
+        for i, value in enumerate(node, 1):
+            out.extend(_walk_inputs(value, f"{prefix}[{i}]"))
+        return out
     return []
 
 
@@ -64,6 +69,9 @@ def input_files(params: Mapping) -> list[tuple[str, Path]]:
     """(role, path) of every file the run reads: data inputs, parameter files, the register."""
     files = [(f"inputs.{role}", resolve(p)) for role, p in _walk_inputs(params.get("inputs", {}), "")]
     files += [(key, resolve(params[key])) for key in FILE_PARAMS if params.get(key)]
+    original = getattr(params, "register_source", None)      # a run reads a snapshot of the register
+    if original is not None:
+        files = [(role, Path(original) if role == "review_register" else p) for role, p in files]
     source = getattr(params, "source", None)
     if source:
         files.insert(0, ("paramètres", Path(source)))
@@ -120,8 +128,10 @@ def collect(params: Mapping, layout=None, run_date: _dt.datetime | None = None) 
     """Everything needed to say how the note was produced."""
     recorded = _ingest_hashes(layout.clean / "ingest_meta.json") if layout is not None else {}
     inputs = []
-    for role, path in input_files(params):
-        entry = {"role": role, "path": _relative(path)}
+    for role, shown in input_files(params):
+        entry = {"role": role, "path": _relative(shown)}
+        # the register: the run's snapshot is what was read
+        path = resolve(params[role]) if role == "review_register" else shown
         if path.is_file():
             entry["sha256"] = sha256_file(path)
             entry["bytes"] = path.stat().st_size
