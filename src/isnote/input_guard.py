@@ -166,9 +166,10 @@ def _nfkc(s: pd.Series) -> pd.Series:
 def normalise_cells(s: pd.Series, text: bool) -> tuple[pd.Series, pd.Series, pd.Series]:
     """(cleaned, invisible, nfkc): invisible/control characters removed (identifiers) or
     replaced by a space (texts, `text=True`), then NFKC; the two masks flag the changed cells.
-    Only non-ASCII or control-bearing cells are touched."""
+    Only cells holding a character outside ASCII and the Latin-1 letters are touched."""
     s = s.astype("str")
-    odd = s.str.contains(r"[^\x09\x0a\x0d\x20-\x7e]", regex=True).fillna(False).astype(bool)
+    # ASCII and the accented letters of Latin-1 (U+00C0-U+00FF) are stable: only other cells are examined
+    odd = s.str.contains("[^\x09\x0a\x0d\x20-\x7e\u00c0-\u00ff]", regex=True).fillna(False).astype(bool)
     invisible = pd.Series(False, index=s.index)
     changed = pd.Series(False, index=s.index)
     if not odd.any():
