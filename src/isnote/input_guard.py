@@ -200,6 +200,11 @@ def clean_column(ctx, s: pd.Series, typ: str, col: str) -> pd.Series:
     out, invisible, changed = normalise_cells(s.fillna(""), text=(typ == "string"))
     ctx.log.fix(ctx.label, FIX_INVISIBLE, int(invisible.sum()))
     ctx.log.fix(ctx.label, FIX_NFKC, int(changed.sum()))
+    if col == "op_id":
+        ctx.fail(wrong_id_values(out).reset_index(drop=True), col,
+                 "numéro d'opération d'un type inattendu (date ou nombre décimal : mauvaise colonne, ou "
+                 "numéro abîmé par un tableur ?)", expected="un numéro d'opération (texte ou entier)",
+                 values=out.reset_index(drop=True))
     if typ == "string":
         long_cells = out.str.len() > MAX_TOKEN_CHARS
         if long_cells.any():
@@ -209,6 +214,15 @@ def clean_column(ctx, s: pd.Series, typ: str, col: str) -> pd.Series:
                      expected=f"un texte dont les mots font au plus {MAX_TOKEN_CHARS} caractères",
                      values=out.str.slice(0, 40).reset_index(drop=True))
     return out.mask(na)
+
+
+_WRONG_ID = r"\s*(?:\d{4}-\d{2}-\d{2}(?:[ T]\d{2}:\d{2}(?::\d{2})?)?|\d+\.\d*[1-9]\d*|\d(?:\.\d+)?[eE][+-]?\d+)\s*"
+
+
+def wrong_id_values(s: pd.Series) -> pd.Series:
+    """Identifier cells that are dates (`2017-01-01`, from a date cell) or decimal numbers
+    (`201712345.5`, `2.01712345e+08`): the wrong column, or numbers damaged by a spreadsheet."""
+    return s.astype("str").str.fullmatch(_WRONG_ID).fillna(False).astype(bool)
 
 
 _AMBIGUOUS = r"\s*[+-]?\d{1,3}(?:\.\d{3})+\s*(?:€|EUR)?\s*"
