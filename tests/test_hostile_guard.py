@@ -254,3 +254,22 @@ def test_short_first_data_row_is_blamed_on_its_own_line(tmp_path):
     C.write_text(tmp_path, "ops_fse", nl.join(lines))
     err = _error(tmp_path)
     assert err.row == head + 2 and err.value == "5 champs" and f"{n_fields} champs" in err.expected
+
+
+def test_participants_workbook_whose_op_id_column_holds_dates_is_an_error(tmp_path):
+    C.make_base(tmp_path)
+    xlsx = tmp_path / "participants.xlsx"
+    pd.DataFrame({"N° dossier": pd.to_datetime(["2017-01-01", "2017-01-02"]), "Sexe": ["F", "H"]}).to_excel(
+        xlsx, index=False)
+    data = C.params_dict(tmp_path)
+    data["inputs"]["participants"] = str(xlsx)
+    C.write_params(tmp_path, data)
+    err = _error(tmp_path)
+    assert err.file == str(xlsx) and "type inattendu" in str(err) and err.column == "N° dossier" and err.row == 2
+
+
+def test_op_id_damaged_into_scientific_notation_is_an_error(tmp_path):
+    C.make_base(tmp_path)
+    C.set_cell(tmp_path, "ops_fse", "201700055", H_ID, "2.01700055e+08")
+    err = _error(tmp_path)
+    assert "type inattendu" in str(err) and err.column == H_ID and err.value == "2.01700055e+08"

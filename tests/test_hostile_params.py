@@ -164,7 +164,7 @@ i: &i [*h,*h,*h,*h,*h,*h,*h,*h,*h]
 def test_alias_bomb_under_inputs_is_refused(tmp_path):
     text = _params(tmp_path).read_text(encoding="utf-8")
     bomb = tmp_path / "bomb.yaml"
-    bomb.write_text(BOMB + text.replace("inputs:", "inputs_x: *i\ninputs:", 1), encoding="utf-8")
+    bomb.write_text(BOMB + text.replace("inputs:\n", "inputs:\n  lot5_bis: *i\n", 1), encoding="utf-8")
     with pytest.raises(InputError) as info:
         load_params(bomb)
     assert "alias" in str(info.value) and info.value.row is not None

@@ -166,9 +166,10 @@ def _nfkc(s: pd.Series) -> pd.Series:
 def normalise_cells(s: pd.Series, text: bool) -> tuple[pd.Series, pd.Series, pd.Series]:
     """(cleaned, invisible, nfkc): invisible/control characters removed (identifiers) or
     replaced by a space (texts, `text=True`), then NFKC; the two masks flag the changed cells.
-    Only non-ASCII or control-bearing cells are touched."""
+    Only cells holding a character outside ASCII and the Latin-1 letters are touched."""
     s = s.astype("str")
-    odd = s.str.contains(r"[^\x09\x0a\x0d\x20-\x7e]", regex=True).fillna(False).astype(bool)
+    # ASCII and the accented letters of Latin-1 (U+00C0-U+00FF) are stable: only other cells are examined
+    odd = s.str.contains("[^\x09\x0a\x0d\x20-\x7e\u00c0-\u00ff]", regex=True).fillna(False).astype(bool)
     invisible = pd.Series(False, index=s.index)
     changed = pd.Series(False, index=s.index)
     if not odd.any():
@@ -199,6 +200,11 @@ def clean_column(ctx, s: pd.Series, typ: str, col: str) -> pd.Series:
     out, invisible, changed = normalise_cells(s.fillna(""), text=(typ == "string"))
     ctx.log.fix(ctx.label, FIX_INVISIBLE, int(invisible.sum()))
     ctx.log.fix(ctx.label, FIX_NFKC, int(changed.sum()))
+    if col == "op_id":
+        ctx.fail(wrong_id_values(out).reset_index(drop=True), col,
+                 "numéro d'opération d'un type inattendu (date ou nombre décimal : mauvaise colonne, ou "
+                 "numéro abîmé par un tableur ?)", expected="un numéro d'opération (texte ou entier)",
+                 values=out.reset_index(drop=True))
     if typ == "string":
         long_cells = out.str.len() > MAX_TOKEN_CHARS
         if long_cells.any():
@@ -208,6 +214,15 @@ def clean_column(ctx, s: pd.Series, typ: str, col: str) -> pd.Series:
                      expected=f"un texte dont les mots font au plus {MAX_TOKEN_CHARS} caractères",
                      values=out.str.slice(0, 40).reset_index(drop=True))
     return out.mask(na)
+
+
+_WRONG_ID = r"\s*(?:\d{4}-\d{2}-\d{2}(?:[ T]\d{2}:\d{2}(?::\d{2})?)?|\d+\.\d*[1-9]\d*|\d(?:\.\d+)?[eE][+-]?\d+)\s*"
+
+
+def wrong_id_values(s: pd.Series) -> pd.Series:
+    """Identifier cells that are dates (`2017-01-01`, from a date cell) or decimal numbers
+    (`201712345.5`, `2.01712345e+08`): the wrong column, or numbers damaged by a spreadsheet."""
+    return s.astype("str").str.fullmatch(_WRONG_ID).fillna(False).astype(bool)
 
 
 _AMBIGUOUS = r"\s*[+-]?\d{1,3}(?:\.\d{3})+\s*(?:€|EUR)?\s*"

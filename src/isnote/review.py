@@ -198,6 +198,7 @@ def read_register(path: str | Path, params: Params, operations: pd.DataFrame | N
     and rows present again get an empty statut.
     """
     path = Path(path)
+    input_guard.require_regular_file(path, path)          # a FIFO would block forever
     try:
         raw = path.read_bytes()
     except FileNotFoundError:
