@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -193,3 +194,187 @@ def test_control_characters_and_huge_cells_in_the_workbook(tmp_path):
                       "(les fichiers CSV les conservent).",
                       "1 cellule(s) dépassaient la limite d'Excel (32767 caractères) et sont coupées ; "
                       "le texte complet figure dans les fichiers CSV."]
+
+
+# ------------------------------------------------------------------ safe outputs
+
+def _params_with_output(tmp_path, output_dir):
+    from isnote.config import load_params
+    data = C.params_dict(tmp_path)
+    C.make_base(tmp_path)
+    data["output_dir"] = str(output_dir)
+    return load_params(C.write_params(tmp_path, data))
+
+
+@pytest.mark.parametrize("where, words", [
+    (lambda t: ROOT, "le projet lui-même"),
+    (lambda t: ".", "le projet lui-même"),
+    (lambda t: ROOT.parent, "le projet lui-même"),
+    (lambda t: "/", "racine"),
+    (lambda t: Path.home(), "dossier personnel"),
+    (lambda t: t, "paramètres : "),                  # the folder holding the inputs, parameters, register
+    (lambda t: ROOT / "data" / "demo", None),        # holds no input of this run, but is not isnote's
+    (lambda t: ROOT / "src" / "isnote" / "sorties", "code"),
+    (lambda t: ROOT / "notebooks" / "sorties", "carnets"),
+    (lambda t: ROOT / "content", "contenu rédigé"),
+    (lambda t: ROOT / "params", "mapping : "),       # the mapping and nomenclature live there
+])
+def test_output_dir_must_be_a_dedicated_folder(tmp_path, where, words):
+    from isnote.errors import InputError
+    from isnote.outputs_guard import check_output_dir
+    params = _params_with_output(tmp_path, where(tmp_path))
+    with pytest.raises(InputError) as info:
+        check_output_dir(params)
+    assert info.value.column == "output_dir" and info.value.file == str(params.source)
+    if words:
+        assert words in str(info.value)
+
+
+def test_output_dir_foreign_folder_and_file_refused_isnote_folder_accepted(tmp_path):
+    from isnote.errors import InputError
+    from isnote.outputs_guard import check_output_dir
+    foreign = tmp_path / "mes documents"
+    foreign.mkdir()
+    (foreign / "rapport.docx").write_text("x")
+    with pytest.raises(InputError, match="ne contient pas de sorties d'isnote"):
+        check_output_dir(_params_with_output(tmp_path, foreign))
+    (tmp_path / "f.txt").write_text("x")
+    with pytest.raises(InputError, match="n'est pas un dossier"):
+        check_output_dir(_params_with_output(tmp_path, tmp_path / "f.txt"))
+    assert check_output_dir(_params_with_output(tmp_path, tmp_path / "new" / "out")) == tmp_path / "new" / "out"
+    ours = tmp_path / "out"
+    (ours / ".state").mkdir(parents=True)
+    (ours / "note.html").write_text("x")
+    assert check_output_dir(_params_with_output(tmp_path, ours)) == ours
+
+
+def test_output_dot_is_refused_before_anything_is_written(tmp_path):
+    """`output_dir: "."` (the project) is refused with exit 2 and writes nothing (no staging folder)."""
+    params = _params_with_output(tmp_path, ".")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ISNOTE_")}
+    before = sorted(p.name for p in ROOT.parent.iterdir())
+    proc = subprocess.run([sys.executable, "-m", "isnote.pipeline", "run",
+                           "--params", str(params.source)], cwd=ROOT, env=env, capture_output=True, text=True,
+                          timeout=120)
+    assert proc.returncode == 2, proc.stderr
+    assert proc.stderr.startswith("ERREUR : ") and "output_dir « . »" in proc.stderr
+    assert "Traceback" not in proc.stderr
+    assert sorted(p.name for p in ROOT.parent.iterdir()) == before
+    assert not (ROOT.parent / f".{ROOT.name}.staging").exists()
+
+
+# ------------------------------------------------------------------ crash-safe publish
+
+def _fake_outputs(path: Path, label: str) -> Path:
+    (path / ".state").mkdir(parents=True)
+    (path / "note.html").write_text(label)
+    return path
+
+
+def test_kill_between_the_two_renames_restores_the_old_outputs(tmp_path):
+    """Killed after the old outputs were moved aside and before the new ones took their place: the
+    next run puts the old outputs back, complete, and removes the dead run's leftovers."""
+    from isnote import pipeline
+    build = tmp_path / ".out.staging"
+    final = tmp_path / "out"
+    _fake_outputs(build / "previous-999999", "old")
+    _fake_outputs(build / "stage-999999", "new")
+    (build / "stage-999999.lock").write_text("")
+    (build / "stage-999999.register.csv").write_text("x")
+    pipeline._remove_abandoned_stages(build, final)
+    assert (final / "note.html").read_text() == "old"
+    assert sorted(p.name for p in build.iterdir()) == []
+
+
+def test_leftovers_of_dead_runs_removed_live_run_untouched(tmp_path):
+    import fcntl
+    from isnote import pipeline
+    build = tmp_path / ".out.staging"
+    final = _fake_outputs(tmp_path / "out", "current")
+    _fake_outputs(build / "previous-999998", "old")          # killed after the swap
+    _fake_outputs(build / "stage-999997", "half")            # killed while running
+    _fake_outputs(build / "stage-999996", "running")         # a run in progress: its lock is held
+    held = open(build / "stage-999996.lock", "w")
+    fcntl.flock(held, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    try:
+        pipeline._remove_abandoned_stages(build, final)
+        assert (final / "note.html").read_text() == "current"
+        assert sorted(p.name for p in build.iterdir()) == ["stage-999996", "stage-999996.lock"]
+    finally:
+        held.close()
+
+
+def test_publish_swaps_atomically_or_puts_the_old_outputs_back(tmp_path, monkeypatch):
+    from isnote import pipeline
+    build = tmp_path / ".out.staging"
+    final = _fake_outputs(tmp_path / "out", "old")
+    pipeline._publish(_fake_outputs(build / "stage-1", "new"), final, build)
+    assert (final / "note.html").read_text() == "new" and not (build / "stage-1").exists()
+    # without an atomic swap (other systems), a failure of the second rename puts the old outputs back
+    monkeypatch.setattr(pipeline, "_exchange", lambda a, b: False)
+    real = os.replace
+
+    def failing(src, dst):
+        if Path(src).name == "stage-2":
+            raise OSError(28, "No space left on device", str(src))
+        return real(src, dst)
+    monkeypatch.setattr(pipeline.os, "replace", failing)
+    with pytest.raises(OSError):
+        pipeline._publish(_fake_outputs(build / "stage-2", "newer"), final, build)
+    assert (final / "note.html").read_text() == "new"
+
+
+def test_disk_full_gives_a_french_error_naming_the_path(tmp_path, monkeypatch, capsys):
+    import errno
+    from isnote import pipeline
+
+    def full(*a, **k):
+        raise OSError(errno.ENOSPC, "No space left on device", str(tmp_path / "out" / "note.pdf"))
+    monkeypatch.setattr(pipeline, "run", full)
+    assert pipeline.main(["run", "--params", "params/demo.yaml"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("ERREUR : ") and "disque plein" in err and str(tmp_path / "out" / "note.pdf") in err
+    assert "Traceback" not in err
+
+
+def test_permission_error_in_a_step_is_french():
+    from isnote import pipeline
+    text = pipeline._os_error_text("[Errno 13] Permission denied: '/x/out/clean/operations.parquet'")
+    assert text == "écriture ou lecture impossible : permission refusée (/x/out/clean/operations.parquet)"
+    assert "système de fichiers en lecture seule (/ro)" in pipeline._os_error_text("[Errno 30] Read-only file system: '/ro'")
+
+
+def test_atomic_write_failure_leaves_the_old_file_and_no_temporary(tmp_path, monkeypatch):
+    """Disk full while writing: the previous file is intact, no truncated copy or temporary left."""
+    import errno
+    from isnote import atomic
+    target = tmp_path / "registre.csv.bak"
+    target.write_text("ancien contenu complet")
+
+    def full(self, data, *a, **k):
+        with open(self, "w") as fh:
+            fh.write(data[:3])
+        raise OSError(errno.ENOSPC, "No space left on device", str(self))
+    monkeypatch.setattr(Path, "write_text", full)
+    with pytest.raises(OSError):
+        atomic.write_text(target, "nouveau contenu")
+    monkeypatch.undo()
+    assert target.read_text() == "ancien contenu complet"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["registre.csv.bak"]
+
+
+# ------------------------------------------------------------------ one register snapshot per run
+
+def test_cross_step_check_names_the_difference():
+    import pandas as pd
+    from isnote.stepcheck import retained_counts_mismatches
+    retained = pd.DataFrame({"programme": ["fse"] * 180 + ["iej"] * 5, "wave": ["2019"] * 185})
+    results = {"fse": {"2019": {"total": {"n_ops": 176}}, "cumulative": {"total": {"n_ops": 999}}},
+               "iej": {"2019": {"total": {"n_ops": 5}}}}
+    by_type = {"fse": {"2019": {"a": {"n_ops": 100}, "b": {"n_ops": 80}}}}
+    assert retained_counts_mismatches(retained, by_type, results, "2019") == [
+        "PON FSE, vague 2019 : 180 opération(s) retenue(s) pour l'étape typologie, 176 pour l'étape résultats FSE",
+        "PON FSE, vague 2019 : 180 opération(s) réparties par catégorie (typologie), 176 au bilan chiffré "
+        "(résultats FSE)"]
+    results["fse"]["2019"]["total"]["n_ops"] = 180
+    assert retained_counts_mismatches(retained, by_type, results, "2019") == []
