@@ -378,3 +378,147 @@ def test_cross_step_check_names_the_difference():
         "(résultats FSE)"]
     results["fse"]["2019"]["total"]["n_ops"] = 180
     assert retained_counts_mismatches(retained, by_type, results, "2019") == []
+
+
+def test_run_images_are_the_figures_the_run_showed(tmp_path):
+    import base64
+    import nbformat
+    from isnote.display import figure_html
+    from isnote.htmlguard import digest, run_images
+    (tmp_path / "fig").mkdir()
+    (tmp_path / "fig" / "a.png").write_bytes(b"file figure")
+    leaked = base64.b64encode(b"register").decode()
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(source="", outputs=[
+        nbformat.v4.new_output("display_data", data={"text/html": figure_html(b"shown figure", "c")}),
+        nbformat.v4.new_output("display_data", data={"text/html": f'<p><img src="data:image/png;base64,{leaked}"></p>'}),
+    ])])
+    assert run_images(tmp_path / "fig", [nb]) == {digest(b"file figure"), digest(b"shown figure")}
+
+
+# ------------------------------------------------------------------ the pipeline on tiny notebooks
+
+TINY_CODE = """
+import json, pathlib
+import pandas as pd
+from isnote.config import load_params
+p = load_params(params_path)
+out = p.layout.root
+(out / "marks").mkdir(parents=True, exist_ok=True)
+reg = p.path("review_register").read_text()
+srcs = p["inputs"]["src"]
+srcs = srcs if isinstance(srcs, list) else [srcs]
+data = "|".join(pathlib.Path(s).read_text() for s in srcs)
+(out / "marks" / "{name}").write_text(reg + "#" + data)
+if "{name}" in ("fse", "iej"):
+    n = reg.count("retenue") if "{name}" == "fse" else 0
+    kf = out / ".state" / "key_figures"
+    kf.mkdir(parents=True, exist_ok=True)
+    (kf / "retained.{name}.json").write_text(json.dumps({{"retained": {{"{name}": {{"2019": {{"total": {{"n_ops": n}}}}}}}}}}))
+if "{name}" == "screening":   # plays the typology: the retained list
+    n = reg.count("retenue") + (1 if "MIX" in reg else 0)
+    pd.DataFrame({{"programme": ["fse"] * n, "wave": ["2019"] * n}}).to_parquet(out / "clean" / "retained.parquet")
+"""
+
+
+@pytest.fixture()
+def tiny(tmp_path, monkeypatch):
+    import nbformat
+    import yaml
+    from isnote import pipeline
+    nbdir = tmp_path / "notebooks"
+    nbdir.mkdir()
+    steps = (pipeline.Step("ingest", "a.ipynb", params_keys=(("inputs",),)),
+             pipeline.Step("screening", "b.ipynb", params_keys=(("review_register",),), after=("ingest",)),
+             pipeline.Step("fse", "c.ipynb", params_keys=(("review_register",),), after=("screening",)),
+             pipeline.Step("iej", "d.ipynb", params_keys=(("review_register",),), after=("screening",)))
+    for s in steps:
+        nb = nbformat.v4.new_notebook()
+        cell = nbformat.v4.new_code_cell('params_path = "params/demo.yaml"')
+        cell.metadata["tags"] = ["parameters"]
+        nb.cells = [cell, nbformat.v4.new_code_cell(TINY_CODE.format(name=s.name))]
+        nb.metadata["kernelspec"] = {"name": "isnote", "display_name": "isnote", "language": "python"}
+        nbformat.write(nb, nbdir / s.notebook)
+    srcs = [tmp_path / "a.csv", tmp_path / "b.csv"]
+    srcs[0].write_text("A1")
+    srcs[1].write_text("B1")
+    reg = tmp_path / "reg.csv"
+    reg.write_text("op_id;decision\n1;retenue\n")
+    params = tmp_path / "p.yaml"
+    params.write_text(yaml.safe_dump({
+        "output_dir": str(tmp_path / "out"), "current_wave": "2019",
+        "waves": {"2019": {"start": "2017-03-05", "end": "2018-12-31"}},
+        "inputs": {"src": [str(p) for p in srcs]}, "mapping": "x", "review_register": str(reg)}))
+    monkeypatch.setattr(pipeline, "NOTEBOOKS_DIR", nbdir)
+    monkeypatch.setattr(pipeline, "STEPS", steps)
+    monkeypatch.setattr(pipeline, "STAGES", (("ingest",), ("screening",), ("fse", "iej")))
+    monkeypatch.setattr(pipeline, "code_hash", lambda modules=(): "fixed")
+    monkeypatch.setattr(pipeline, "_assemble", lambda params, layout, pdf: layout.note_html.write_text("note"))
+    monkeypatch.delenv("ISNOTE_OUTPUT_DIR", raising=False)
+    return tmp_path, params, srcs, reg
+
+
+def _marks(out: Path) -> dict:
+    return {p.name: p.read_text() for p in (out / "marks").iterdir()}
+
+
+@pytest.mark.slow
+def test_register_replaced_during_a_run_is_not_seen_by_half_of_it(tiny, monkeypatch):
+    """An import replaces the register after the first step: every step of this run reads the
+    snapshot taken at its start; the next run reads the new register in every step."""
+    from isnote import pipeline
+    tmp, params, srcs, reg = tiny
+    real = pipeline.run_notebook
+
+    def replacing(step, *a, **k):
+        real(step, *a, **k)
+        if step.name == "ingest":
+            reg.write_text("op_id;decision\n1;retenue\n2;retenue\n")    # what an import does
+    monkeypatch.setattr(pipeline, "run_notebook", replacing)
+    pipeline.run(str(params), pdf=False)
+    marks = _marks(tmp / "out")
+    assert {marks[s] for s in ("ingest", "screening", "fse", "iej")} == {"op_id;decision\n1;retenue\n#A1|B1"}
+    monkeypatch.setattr(pipeline, "run_notebook", real)
+    s2 = pipeline.run(str(params), pdf=False)
+    assert [s2[k] for k in ("ingest", "screening", "fse", "iej")] == ["skipped", "ran", "ran", "ran"]
+    marks = _marks(tmp / "out")
+    assert {marks[s] for s in ("screening", "fse", "iej")} == {"op_id;decision\n1;retenue\n2;retenue\n#A1|B1"}
+    # the provenance names the register as the parameters do, not the run's private copy
+    from isnote import provenance
+    from isnote.config import load_params
+    assert dict(provenance.input_files(load_params(params)))["review_register"] == reg
+    assert not list((tmp / ".out.staging").glob("stage-*"))
+
+
+@pytest.mark.slow
+def test_steps_disagreeing_on_the_retained_list_stop_the_run(tiny):
+    """The typology counts one more retained operation than the results: the run fails with the
+    check's French message and the previous outputs stay."""
+    from isnote import pipeline
+    from isnote.errors import ConsistencyError
+    tmp, params, srcs, reg = tiny
+    pipeline.run(str(params), pdf=False)
+    reg.write_text("op_id;decision\n1;retenue\n# MIX\n")
+    with pytest.raises(ConsistencyError) as info:
+        pipeline.run(str(params), pdf=False)
+    assert "PON FSE, vague 2019 : 2 opération(s) retenue(s) pour l'étape typologie, 1 pour l'étape résultats FSE" \
+        in str(info.value)
+    assert "relancer" in str(info.value)
+    assert _marks(tmp / "out")["fse"] == "op_id;decision\n1;retenue\n#A1|B1"
+
+
+@pytest.mark.slow
+def test_inputs_given_as_a_list_are_in_the_change_keys_and_provenance(tiny):
+    """Inputs given as a list: changing the second file reruns the steps and the outputs follow."""
+    from isnote import pipeline, provenance
+    from isnote.config import load_params
+    tmp, params, srcs, reg = tiny
+    pipeline.run(str(params), pdf=False)
+    assert _marks(tmp / "out")["fse"].endswith("#A1|B1")
+    srcs[1].write_text("B2")
+    s2 = pipeline.run(str(params), pdf=False)
+    assert [s2[k] for k in ("ingest", "screening", "fse", "iej", "assemble")] == ["ran"] * 5
+    assert _marks(tmp / "out")["fse"].endswith("#A1|B2")
+    roles = dict(provenance.input_files(load_params(params)))
+    assert roles["inputs.src[1]"] == srcs[0] and roles["inputs.src[2]"] == srcs[1]
+    prov = provenance.collect(load_params(params))
+    assert {e["role"]: e["sha256"] for e in prov["inputs"]}["inputs.src[2]"] == provenance.sha256_file(srcs[1])
