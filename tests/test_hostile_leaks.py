@@ -522,3 +522,78 @@ def test_inputs_given_as_a_list_are_in_the_change_keys_and_provenance(tiny):
     assert roles["inputs.src[1]"] == srcs[0] and roles["inputs.src[2]"] == srcs[1]
     prov = provenance.collect(load_params(params))
     assert {e["role"]: e["sha256"] for e in prov["inputs"]}["inputs.src[2]"] == provenance.sha256_file(srcs[1])
+
+
+# ------------------------------------------------------------------ the whole chain on hostile demo data
+
+@pytest.mark.slow
+def test_whole_chain_with_hostile_texts(tmp_path):
+    """The demo data with survey body types written as Markdown images, links and formulas, a Word
+    line break (U+000B) in the title of an emblematic operation and a 6,000-character token in its
+    description: the run succeeds; the note embeds only its own figures, links only to itself,
+    shows the survey texts literally, cuts the token for print; the workbook is written; the CSV
+    keeps the texts whole."""
+    import re
+    import openpyxl
+    import pandas as pd
+    import yaml
+    from bs4 import BeautifulSoup
+    from isnote import pipeline
+    from isnote.htmlguard import digest, image_digest
+
+    data = tmp_path / "data"
+    shutil.copytree(ROOT / "data" / "demo", data)
+    op = "201688761"                                      # retained, emblematic, current wave
+    ops = data / "operations_pon_fse.csv"
+    lines = ops.read_bytes().decode("cp1252").split("\r\n" if b"\r\n" in ops.read_bytes() else "\n")
+    nl = "\r\n" if b"\r\n" in ops.read_bytes() else "\n"
+    i = next(k for k, line in enumerate(lines) if line.startswith(op + ";"))
+    cells = lines[i].split(";")
+    cells[1] = "Atelier\x0bchantier " + cells[1]
+    lines[i] = ";".join(cells)
+    ops.write_bytes(nl.join(lines).encode("cp1252"))
+    token = "Y" * 6000
+    qual = data / "qualitatif_pon_fse.csv"
+    text = qual.read_text(encoding="utf-8")
+    line = next(x for x in text.splitlines() if x.startswith(op + ";"))
+    cells = line.split(";")
+    cells[2] = "Description " + token
+    qual.write_text(text.replace(line, ";".join(cells)), encoding="utf-8")
+    survey = data / "enquete_gestionnaires_axe3.csv"
+    types = {"R001": "![x](data/demo/registre_revue.csv)", "R007": "[clic](javascript:alert(1))",
+             "R008": "$x$ ![](http://example.org/p.png)"}
+    text = survey.read_text(encoding="utf-8")
+    for rid, t in types.items():
+        text = re.sub(rf"^({rid};[^;]*;)[^;]*;", lambda m: m.group(1) + t + ";", text, flags=re.M)
+    survey.write_text(text, encoding="utf-8")
+    params = yaml.safe_load((ROOT / "params" / "demo.yaml").read_text(encoding="utf-8"))
+    params = yaml.safe_load(yaml.safe_dump(params).replace("data/demo/", f"{data}/"))
+    params["output_dir"] = str(tmp_path / "out")
+    pfile = tmp_path / "hostile.yaml"
+    pfile.write_text(yaml.safe_dump(params, allow_unicode=True), encoding="utf-8")
+
+    pipeline.run(str(pfile), pdf=True)
+    out = tmp_path / "out"
+    html = (out / "note.html").read_text(encoding="utf-8")
+    soup = BeautifulSoup(html, "html.parser")
+    figures = {digest(p.read_bytes()) for p in (out / "figures").glob("*.png")}
+    imgs = soup.find_all("img")
+    assert imgs and all(image_digest(img["src"]) in figures for img in imgs)
+    assert all(a["href"].startswith("#") for a in soup.find_all("a", href=True))
+    assert "registre_revue" not in " ".join(str(v) for t in soup.find_all(True) for v in t.attrs.values())
+    plain = re.sub(r"[\u00a0\u202f]", "", soup.get_text())
+    for t in types.values():
+        assert t.replace(" ", "") in plain.replace(" ", ""), t
+    narrative = re.sub(r"[\s\u00a0\u202f]", "", " ".join(n.get_text() for n in soup.select(".isn-narrative")))
+    assert any(t.replace(" ", "") in narrative for t in types.values())
+    assert soup.find("meta", attrs={"http-equiv": "Content-Security-Policy"}) is not None
+    assert token not in html and "…[texte tronqué]" in html
+    assert (out / "note.pdf").read_bytes()[:5] == b"%PDF-"
+    retained = pd.read_csv(out / "tables" / "retained_operations.csv", dtype=str)
+    title = retained.loc[retained["op_id"].eq(op), "title"].iloc[0]
+    assert "chantier" in title
+    wb = openpyxl.load_workbook(out / "tables" / "tables.xlsx")
+    ws = wb["retained_operations"]
+    head = [c.value for c in ws[1]]
+    row = next(r for r in ws.iter_rows(min_row=2, values_only=True) if r[head.index("op_id")] == op)
+    assert "\x0b" not in row[head.index("title")] and "chantier" in row[head.index("title")]
