@@ -427,10 +427,7 @@ def tiny(tmp_path, monkeypatch):
     from isnote import pipeline
     nbdir = tmp_path / "notebooks"
     nbdir.mkdir()
-    steps = (pipeline.Step("ingest", "a.ipynb", params_keys=(("inputs",),)),
-             pipeline.Step("screening", "b.ipynb", params_keys=(("review_register",),), after=("ingest",)),
-             pipeline.Step("fse", "c.ipynb", params_keys=(("review_register",),), after=("screening",)),
-             pipeline.Step("iej", "d.ipynb", params_keys=(("review_register",),), after=("screening",)))
+    steps = tiny_steps()
     for s in steps:
         nb = nbformat.v4.new_notebook()
         cell = nbformat.v4.new_code_cell('params_path = "params/demo.yaml"')
@@ -448,13 +445,26 @@ def tiny(tmp_path, monkeypatch):
         "output_dir": str(tmp_path / "out"), "current_wave": "2019",
         "waves": {"2019": {"start": "2017-03-05", "end": "2018-12-31"}},
         "inputs": {"src": [str(p) for p in srcs]}, "mapping": "x", "review_register": str(reg)}))
-    monkeypatch.setattr(pipeline, "NOTEBOOKS_DIR", nbdir)
-    monkeypatch.setattr(pipeline, "STEPS", steps)
-    monkeypatch.setattr(pipeline, "STAGES", (("ingest",), ("screening",), ("fse", "iej")))
-    monkeypatch.setattr(pipeline, "code_hash", lambda modules=(): "fixed")
-    monkeypatch.setattr(pipeline, "_assemble", lambda params, layout, pdf: layout.note_html.write_text("note"))
+    tiny_patch(pipeline, nbdir, monkeypatch.setattr)
     monkeypatch.delenv("ISNOTE_OUTPUT_DIR", raising=False)
     return tmp_path, params, srcs, reg
+
+
+def tiny_steps():
+    from isnote import pipeline
+    return (pipeline.Step("ingest", "a.ipynb", params_keys=(("inputs",),)),
+            pipeline.Step("screening", "b.ipynb", params_keys=(("review_register",),), after=("ingest",)),
+            pipeline.Step("fse", "c.ipynb", params_keys=(("review_register",),), after=("screening",)),
+            pipeline.Step("iej", "d.ipynb", params_keys=(("review_register",),), after=("screening",)))
+
+
+def tiny_patch(pipeline, nbdir, setattr_):
+    """Make `pipeline` run the tiny notebooks of `nbdir` (library code and note not under test)."""
+    setattr_(pipeline, "NOTEBOOKS_DIR", nbdir)
+    setattr_(pipeline, "STEPS", tiny_steps())
+    setattr_(pipeline, "STAGES", (("ingest",), ("screening",), ("fse", "iej")))
+    setattr_(pipeline, "code_hash", lambda modules=(): "fixed")
+    setattr_(pipeline, "_assemble", lambda params, layout, pdf: layout.note_html.write_text("note"))
 
 
 def _marks(out: Path) -> dict:
@@ -597,3 +607,44 @@ def test_whole_chain_with_hostile_texts(tmp_path):
     head = [c.value for c in ws[1]]
     row = next(r for r in ws.iter_rows(min_row=2, values_only=True) if r[head.index("op_id")] == op)
     assert "\x0b" not in row[head.index("title")] and "chantier" in row[head.index("title")]
+
+
+KILLED_RUN = """
+import os, sys
+from pathlib import Path
+sys.path[:0] = [{tests!r}]
+import test_hostile_leaks as T
+from isnote import pipeline
+T.tiny_patch(pipeline, Path({nbdir!r}), setattr)
+pipeline._exchange = lambda a, b: False            # the two-rename publish of other systems
+real = os.replace
+def killing(src, dst):
+    if Path(src).name.startswith("stage-"):
+        os._exit(9)                                # killed between the two renames
+    return real(src, dst)
+os.replace = killing
+pipeline.run({params!r}, pdf=False)
+"""
+
+
+@pytest.mark.slow
+def test_kill_between_the_two_renames_then_next_run(tiny):
+    """A run killed between the two renames of its publish leaves no output folder and a
+    `previous-PID` folder; the next run puts the old outputs back, runs, and publishes the new ones;
+    nothing of the dead run is left."""
+    from isnote import pipeline
+    tmp, params, srcs, reg = tiny
+    pipeline.run(str(params), pdf=False)
+    srcs[0].write_text("A2")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ISNOTE_")}
+    env["PYTHONPATH"] = os.pathsep.join([str(ROOT / "src"), str(ROOT / "tests"), env.get("PYTHONPATH", "")])
+    code = KILLED_RUN.format(tests=str(ROOT / "tests"), nbdir=str(tmp / "notebooks"), params=str(params))
+    proc = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True,
+                          timeout=600)
+    assert proc.returncode == 9, proc.stderr
+    build = tmp / ".out.staging"
+    assert not (tmp / "out").exists() and len(list(build.glob("previous-*"))) == 1   # the issue's state
+    s = pipeline.run(str(params), pdf=False)
+    assert [s[k] for k in ("ingest", "screening", "fse", "iej")] == ["ran"] * 4
+    assert _marks(tmp / "out")["fse"].endswith("#A2|B1")
+    assert sorted(p.name for p in build.iterdir() if p.name != "echec") == []
