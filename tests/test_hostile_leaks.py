@@ -648,3 +648,20 @@ def test_kill_between_the_two_renames_then_next_run(tiny):
     assert [s[k] for k in ("ingest", "screening", "fse", "iej")] == ["ran"] * 4
     assert _marks(tmp / "out")["fse"].endswith("#A2|B1")
     assert sorted(p.name for p in build.iterdir() if p.name != "echec") == []
+
+
+def test_read_only_output_folder_is_refused_in_french(tmp_path, monkeypatch, capsys):
+    """A read-only output folder (simulated: the tests may run as root) stops the run before it
+    starts, with a French error naming the folder; exit 2 through the entry point."""
+    from isnote import outputs_guard, pipeline
+    params = _params_with_output(tmp_path, tmp_path / "out")
+    _fake_outputs(tmp_path / "out", "old")
+    real = os.access
+    monkeypatch.setattr(outputs_guard.os, "access",
+                        lambda p, mode: False if Path(p) == tmp_path / "out" else real(p, mode))
+    monkeypatch.delenv("ISNOTE_OUTPUT_DIR", raising=False)
+    assert pipeline.main(["run", "--params", str(params.source)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"ERREUR : écriture impossible dans {tmp_path / 'out'} (dossier en lecture seule")
+    assert (tmp_path / "out" / "note.html").read_text() == "old"
+    assert not (tmp_path / ".out.staging").exists()

@@ -375,8 +375,9 @@ def run(params_path: str | None = None, *, force: bool = False, pdf: bool = True
     t0 = time.perf_counter()
     params = load_params(params_path)
     final = params.layout.root
-    from .outputs_guard import check_output_dir
+    from .outputs_guard import check_output_dir, check_writable
     check_output_dir(params)                 # a dedicated folder, refused before anything is written
+    check_writable(final)
 
     # staging lives next to the output folder (same file system, so the final rename is atomic)
     build_root = final.parent / f".{final.name}.staging"
