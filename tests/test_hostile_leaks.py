@@ -665,3 +665,13 @@ def test_read_only_output_folder_is_refused_in_french(tmp_path, monkeypatch, cap
     assert err.startswith(f"ERREUR : écriture impossible dans {tmp_path / 'out'} (dossier en lecture seule")
     assert (tmp_path / "out" / "note.html").read_text() == "old"
     assert not (tmp_path / ".out.staging").exists()
+
+
+def test_parameters_cannot_close_the_style_element():
+    """A running title or dataset label from the parameters lands in the page CSS: it stays a CSS
+    string (no `</style>`, no line break)."""
+    from isnote import note
+    css = note._page_css({"dataset_label": 'x</style><img src=http://e/p.png>"\n}', "synthetic": True,
+                          "running_title": "a\\b</STYLE>"})
+    assert "</" not in css and "<img" not in css and "\n}" not in css.split("@page :first")[0][:-1]
+    assert 'content: "x\\3c /style\\3e \\3c img src=http://e/p.png\\3e \\" }"' in css
