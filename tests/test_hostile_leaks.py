@@ -675,3 +675,12 @@ def test_parameters_cannot_close_the_style_element():
                           "running_title": "a\\b</STYLE>"})
     assert "</" not in css and "<img" not in css and "\n}" not in css.split("@page :first")[0][:-1]
     assert 'content: "x\\3c /style\\3e \\3c img src=http://e/p.png\\3e \\" }"' in css
+
+
+def test_cli_refuses_an_unsafe_output_dir(tmp_path, capsys, monkeypatch):
+    from isnote import cli
+    monkeypatch.delenv("ISNOTE_OUTPUT_DIR", raising=False)
+    params = _params_with_output(tmp_path, "/")
+    assert cli.main(["review-export", "--params", str(params.source)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("ERREUR : ") and "output_dir « / »" in err and "racine" in err
