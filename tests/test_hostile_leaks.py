@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -193,3 +194,493 @@ def test_control_characters_and_huge_cells_in_the_workbook(tmp_path):
                       "(les fichiers CSV les conservent).",
                       "1 cellule(s) dépassaient la limite d'Excel (32767 caractères) et sont coupées ; "
                       "le texte complet figure dans les fichiers CSV."]
+
+
+# ------------------------------------------------------------------ safe outputs
+
+def _params_with_output(tmp_path, output_dir):
+    from isnote.config import load_params
+    data = C.params_dict(tmp_path)
+    C.make_base(tmp_path)
+    data["output_dir"] = str(output_dir)
+    return load_params(C.write_params(tmp_path, data))
+
+
+@pytest.mark.parametrize("where, words", [
+    (lambda t: ROOT, "le projet lui-même"),
+    (lambda t: ".", "le projet lui-même"),
+    (lambda t: ROOT.parent, "le projet lui-même"),
+    (lambda t: "/", "racine"),
+    (lambda t: Path.home(), "dossier personnel"),
+    (lambda t: t, "paramètres : "),                  # the folder holding the inputs, parameters, register
+    (lambda t: ROOT / "data" / "demo", None),        # holds no input of this run, but is not isnote's
+    (lambda t: ROOT / "src" / "isnote" / "sorties", "code"),
+    (lambda t: ROOT / "notebooks" / "sorties", "carnets"),
+    (lambda t: ROOT / "content", "contenu rédigé"),
+    (lambda t: ROOT / "params", "mapping : "),       # the mapping and nomenclature live there
+])
+def test_output_dir_must_be_a_dedicated_folder(tmp_path, where, words):
+    from isnote.errors import InputError
+    from isnote.outputs_guard import check_output_dir
+    params = _params_with_output(tmp_path, where(tmp_path))
+    with pytest.raises(InputError) as info:
+        check_output_dir(params)
+    assert info.value.column == "output_dir" and info.value.file == str(params.source)
+    if words:
+        assert words in str(info.value)
+
+
+def test_output_dir_foreign_folder_and_file_refused_isnote_folder_accepted(tmp_path):
+    from isnote.errors import InputError
+    from isnote.outputs_guard import check_output_dir
+    foreign = tmp_path / "mes documents"
+    foreign.mkdir()
+    (foreign / "rapport.docx").write_text("x")
+    with pytest.raises(InputError, match="ne contient pas de sorties d'isnote"):
+        check_output_dir(_params_with_output(tmp_path, foreign))
+    (tmp_path / "f.txt").write_text("x")
+    with pytest.raises(InputError, match="n'est pas un dossier"):
+        check_output_dir(_params_with_output(tmp_path, tmp_path / "f.txt"))
+    assert check_output_dir(_params_with_output(tmp_path, tmp_path / "new" / "out")) == tmp_path / "new" / "out"
+    ours = tmp_path / "out"
+    (ours / ".state").mkdir(parents=True)
+    (ours / "note.html").write_text("x")
+    assert check_output_dir(_params_with_output(tmp_path, ours)) == ours
+
+
+def test_output_dot_is_refused_before_anything_is_written(tmp_path):
+    """`output_dir: "."` (the project) is refused with exit 2 and writes nothing (no staging folder)."""
+    params = _params_with_output(tmp_path, ".")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ISNOTE_")}
+    before = sorted(p.name for p in ROOT.parent.iterdir())
+    proc = subprocess.run([sys.executable, "-m", "isnote.pipeline", "run",
+                           "--params", str(params.source)], cwd=ROOT, env=env, capture_output=True, text=True,
+                          timeout=120)
+    assert proc.returncode == 2, proc.stderr
+    assert proc.stderr.startswith("ERREUR : ") and "output_dir « . »" in proc.stderr
+    assert "Traceback" not in proc.stderr
+    assert sorted(p.name for p in ROOT.parent.iterdir()) == before
+    assert not (ROOT.parent / f".{ROOT.name}.staging").exists()
+
+
+# ------------------------------------------------------------------ crash-safe publish
+
+def _fake_outputs(path: Path, label: str) -> Path:
+    (path / ".state").mkdir(parents=True)
+    (path / "note.html").write_text(label)
+    return path
+
+
+def test_kill_between_the_two_renames_restores_the_old_outputs(tmp_path):
+    """Killed after the old outputs were moved aside and before the new ones took their place: the
+    next run puts the old outputs back, complete, and removes the dead run's leftovers."""
+    from isnote import pipeline
+    build = tmp_path / ".out.staging"
+    final = tmp_path / "out"
+    _fake_outputs(build / "previous-999999", "old")
+    _fake_outputs(build / "stage-999999", "new")
+    (build / "stage-999999.lock").write_text("")
+    (build / "stage-999999.register.csv").write_text("x")
+    pipeline._remove_abandoned_stages(build, final)
+    assert (final / "note.html").read_text() == "old"
+    assert sorted(p.name for p in build.iterdir()) == []
+
+
+def test_leftovers_of_dead_runs_removed_live_run_untouched(tmp_path):
+    import fcntl
+    from isnote import pipeline
+    build = tmp_path / ".out.staging"
+    final = _fake_outputs(tmp_path / "out", "current")
+    _fake_outputs(build / "previous-999998", "old")          # killed after the swap
+    _fake_outputs(build / "stage-999997", "half")            # killed while running
+    _fake_outputs(build / "stage-999996", "running")         # a run in progress: its lock is held
+    held = open(build / "stage-999996.lock", "w")
+    fcntl.flock(held, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    try:
+        pipeline._remove_abandoned_stages(build, final)
+        assert (final / "note.html").read_text() == "current"
+        assert sorted(p.name for p in build.iterdir()) == ["stage-999996", "stage-999996.lock"]
+    finally:
+        held.close()
+
+
+def test_publish_swaps_atomically_or_puts_the_old_outputs_back(tmp_path, monkeypatch):
+    from isnote import pipeline
+    build = tmp_path / ".out.staging"
+    final = _fake_outputs(tmp_path / "out", "old")
+    pipeline._publish(_fake_outputs(build / "stage-1", "new"), final, build)
+    assert (final / "note.html").read_text() == "new" and not (build / "stage-1").exists()
+    # without an atomic swap (other systems), a failure of the second rename puts the old outputs back
+    monkeypatch.setattr(pipeline, "_exchange", lambda a, b: False)
+    real = os.replace
+
+    def failing(src, dst):
+        if Path(src).name == "stage-2":
+            raise OSError(28, "No space left on device", str(src))
+        return real(src, dst)
+    monkeypatch.setattr(pipeline.os, "replace", failing)
+    with pytest.raises(OSError):
+        pipeline._publish(_fake_outputs(build / "stage-2", "newer"), final, build)
+    assert (final / "note.html").read_text() == "new"
+
+
+def test_disk_full_gives_a_french_error_naming_the_path(tmp_path, monkeypatch, capsys):
+    import errno
+    from isnote import pipeline
+
+    def full(*a, **k):
+        raise OSError(errno.ENOSPC, "No space left on device", str(tmp_path / "out" / "note.pdf"))
+    monkeypatch.setattr(pipeline, "run", full)
+    assert pipeline.main(["run", "--params", "params/demo.yaml"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("ERREUR : ") and "disque plein" in err and str(tmp_path / "out" / "note.pdf") in err
+    assert "Traceback" not in err
+
+
+def test_permission_error_in_a_step_is_french():
+    from isnote import pipeline
+    text = pipeline._os_error_text("[Errno 13] Permission denied: '/x/out/clean/operations.parquet'")
+    assert text == "écriture ou lecture impossible : permission refusée (/x/out/clean/operations.parquet)"
+    assert "système de fichiers en lecture seule (/ro)" in pipeline._os_error_text("[Errno 30] Read-only file system: '/ro'")
+
+
+def test_atomic_write_failure_leaves_the_old_file_and_no_temporary(tmp_path, monkeypatch):
+    """Disk full while writing: the previous file is intact, no truncated copy or temporary left."""
+    import errno
+    from isnote import atomic
+    target = tmp_path / "registre.csv.bak"
+    target.write_text("ancien contenu complet")
+
+    def full(self, data, *a, **k):
+        with open(self, "w") as fh:
+            fh.write(data[:3])
+        raise OSError(errno.ENOSPC, "No space left on device", str(self))
+    monkeypatch.setattr(Path, "write_text", full)
+    with pytest.raises(OSError):
+        atomic.write_text(target, "nouveau contenu")
+    monkeypatch.undo()
+    assert target.read_text() == "ancien contenu complet"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["registre.csv.bak"]
+
+
+# ------------------------------------------------------------------ one register snapshot per run
+
+def test_cross_step_check_names_the_difference():
+    import pandas as pd
+    from isnote.stepcheck import retained_counts_mismatches
+    retained = pd.DataFrame({"programme": ["fse"] * 180 + ["iej"] * 5, "wave": ["2019"] * 185})
+    results = {"fse": {"2019": {"total": {"n_ops": 176}}, "cumulative": {"total": {"n_ops": 999}}},
+               "iej": {"2019": {"total": {"n_ops": 5}}}}
+    by_type = {"fse": {"2019": {"a": {"n_ops": 100}, "b": {"n_ops": 80}}}}
+    assert retained_counts_mismatches(retained, by_type, results, "2019") == [
+        "PON FSE, vague 2019 : 180 opération(s) retenue(s) pour l'étape typologie, 176 pour l'étape résultats FSE",
+        "PON FSE, vague 2019 : 180 opération(s) réparties par catégorie (typologie), 176 au bilan chiffré "
+        "(résultats FSE)"]
+    results["fse"]["2019"]["total"]["n_ops"] = 180
+    assert retained_counts_mismatches(retained, by_type, results, "2019") == []
+
+
+def test_run_images_are_the_figures_the_run_showed(tmp_path):
+    import base64
+    import nbformat
+    from isnote.display import figure_html
+    from isnote.htmlguard import digest, run_images
+    (tmp_path / "fig").mkdir()
+    (tmp_path / "fig" / "a.png").write_bytes(b"file figure")
+    leaked = base64.b64encode(b"register").decode()
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(source="", outputs=[
+        nbformat.v4.new_output("display_data", data={"text/html": figure_html(b"shown figure", "c")}),
+        nbformat.v4.new_output("display_data", data={"text/html": f'<p><img src="data:image/png;base64,{leaked}"></p>'}),
+    ])])
+    assert run_images(tmp_path / "fig", [nb]) == {digest(b"file figure"), digest(b"shown figure")}
+
+
+# ------------------------------------------------------------------ the pipeline on tiny notebooks
+
+TINY_CODE = """
+import json, pathlib
+import pandas as pd
+from isnote.config import load_params
+p = load_params(params_path)
+out = p.layout.root
+(out / "marks").mkdir(parents=True, exist_ok=True)
+reg = p.path("review_register").read_text()
+srcs = p["inputs"]["src"]
+srcs = srcs if isinstance(srcs, list) else [srcs]
+data = "|".join(pathlib.Path(s).read_text() for s in srcs)
+(out / "marks" / "{name}").write_text(reg + "#" + data)
+if "{name}" in ("fse", "iej"):
+    n = reg.count("retenue") if "{name}" == "fse" else 0
+    kf = out / ".state" / "key_figures"
+    kf.mkdir(parents=True, exist_ok=True)
+    (kf / "retained.{name}.json").write_text(json.dumps({{"retained": {{"{name}": {{"2019": {{"total": {{"n_ops": n}}}}}}}}}}))
+if "{name}" == "screening":   # plays the typology: the retained list
+    n = reg.count("retenue") + (1 if "MIX" in reg else 0)
+    pd.DataFrame({{"programme": ["fse"] * n, "wave": ["2019"] * n}}).to_parquet(out / "clean" / "retained.parquet")
+"""
+
+
+@pytest.fixture()
+def tiny(tmp_path, monkeypatch):
+    import nbformat
+    import yaml
+    from isnote import pipeline
+    nbdir = tmp_path / "notebooks"
+    nbdir.mkdir()
+    steps = tiny_steps()
+    for s in steps:
+        nb = nbformat.v4.new_notebook()
+        cell = nbformat.v4.new_code_cell('params_path = "params/demo.yaml"')
+        cell.metadata["tags"] = ["parameters"]
+        nb.cells = [cell, nbformat.v4.new_code_cell(TINY_CODE.format(name=s.name))]
+        nb.metadata["kernelspec"] = {"name": "isnote", "display_name": "isnote", "language": "python"}
+        nbformat.write(nb, nbdir / s.notebook)
+    srcs = [tmp_path / "a.csv", tmp_path / "b.csv"]
+    srcs[0].write_text("A1")
+    srcs[1].write_text("B1")
+    reg = tmp_path / "reg.csv"
+    reg.write_text("op_id;decision\n1;retenue\n")
+    params = tmp_path / "p.yaml"
+    params.write_text(yaml.safe_dump({
+        "output_dir": str(tmp_path / "out"), "current_wave": "2019",
+        "waves": {"2019": {"start": "2017-03-05", "end": "2018-12-31"}},
+        "inputs": {"src": [str(p) for p in srcs]}, "mapping": "x", "review_register": str(reg)}))
+    tiny_patch(pipeline, nbdir, monkeypatch.setattr)
+    monkeypatch.delenv("ISNOTE_OUTPUT_DIR", raising=False)
+    return tmp_path, params, srcs, reg
+
+
+def tiny_steps():
+    from isnote import pipeline
+    return (pipeline.Step("ingest", "a.ipynb", params_keys=(("inputs",),)),
+            pipeline.Step("screening", "b.ipynb", params_keys=(("review_register",),), after=("ingest",)),
+            pipeline.Step("fse", "c.ipynb", params_keys=(("review_register",),), after=("screening",)),
+            pipeline.Step("iej", "d.ipynb", params_keys=(("review_register",),), after=("screening",)))
+
+
+def tiny_patch(pipeline, nbdir, setattr_):
+    """Make `pipeline` run the tiny notebooks of `nbdir` (library code and note not under test)."""
+    setattr_(pipeline, "NOTEBOOKS_DIR", nbdir)
+    setattr_(pipeline, "STEPS", tiny_steps())
+    setattr_(pipeline, "STAGES", (("ingest",), ("screening",), ("fse", "iej")))
+    setattr_(pipeline, "code_hash", lambda modules=(): "fixed")
+    setattr_(pipeline, "_assemble", lambda params, layout, pdf: layout.note_html.write_text("note"))
+
+
+def _marks(out: Path) -> dict:
+    return {p.name: p.read_text() for p in (out / "marks").iterdir()}
+
+
+@pytest.mark.slow
+def test_register_replaced_during_a_run_is_not_seen_by_half_of_it(tiny, monkeypatch):
+    """An import replaces the register after the first step: every step of this run reads the
+    snapshot taken at its start; the next run reads the new register in every step."""
+    from isnote import pipeline
+    tmp, params, srcs, reg = tiny
+    real = pipeline.run_notebook
+
+    def replacing(step, *a, **k):
+        real(step, *a, **k)
+        if step.name == "ingest":
+            reg.write_text("op_id;decision\n1;retenue\n2;retenue\n")    # what an import does
+    monkeypatch.setattr(pipeline, "run_notebook", replacing)
+    pipeline.run(str(params), pdf=False)
+    marks = _marks(tmp / "out")
+    assert {marks[s] for s in ("ingest", "screening", "fse", "iej")} == {"op_id;decision\n1;retenue\n#A1|B1"}
+    monkeypatch.setattr(pipeline, "run_notebook", real)
+    s2 = pipeline.run(str(params), pdf=False)
+    assert [s2[k] for k in ("ingest", "screening", "fse", "iej")] == ["skipped", "ran", "ran", "ran"]
+    marks = _marks(tmp / "out")
+    assert {marks[s] for s in ("screening", "fse", "iej")} == {"op_id;decision\n1;retenue\n2;retenue\n#A1|B1"}
+    # the provenance names the register as the parameters do, not the run's private copy
+    from isnote import provenance
+    from isnote.config import load_params
+    assert dict(provenance.input_files(load_params(params)))["review_register"] == reg
+    assert not list((tmp / ".out.staging").glob("stage-*"))
+
+
+@pytest.mark.slow
+def test_steps_disagreeing_on_the_retained_list_stop_the_run(tiny):
+    """The typology counts one more retained operation than the results: the run fails with the
+    check's French message and the previous outputs stay."""
+    from isnote import pipeline
+    from isnote.errors import ConsistencyError
+    tmp, params, srcs, reg = tiny
+    pipeline.run(str(params), pdf=False)
+    reg.write_text("op_id;decision\n1;retenue\n# MIX\n")
+    with pytest.raises(ConsistencyError) as info:
+        pipeline.run(str(params), pdf=False)
+    assert "PON FSE, vague 2019 : 2 opération(s) retenue(s) pour l'étape typologie, 1 pour l'étape résultats FSE" \
+        in str(info.value)
+    assert "relancer" in str(info.value)
+    assert _marks(tmp / "out")["fse"] == "op_id;decision\n1;retenue\n#A1|B1"
+
+
+@pytest.mark.slow
+def test_inputs_given_as_a_list_are_in_the_change_keys_and_provenance(tiny):
+    """Inputs given as a list: changing the second file reruns the steps and the outputs follow."""
+    from isnote import pipeline, provenance
+    from isnote.config import load_params
+    tmp, params, srcs, reg = tiny
+    pipeline.run(str(params), pdf=False)
+    assert _marks(tmp / "out")["fse"].endswith("#A1|B1")
+    srcs[1].write_text("B2")
+    s2 = pipeline.run(str(params), pdf=False)
+    assert [s2[k] for k in ("ingest", "screening", "fse", "iej", "assemble")] == ["ran"] * 5
+    assert _marks(tmp / "out")["fse"].endswith("#A1|B2")
+    roles = dict(provenance.input_files(load_params(params)))
+    assert roles["inputs.src[1]"] == srcs[0] and roles["inputs.src[2]"] == srcs[1]
+    prov = provenance.collect(load_params(params))
+    assert {e["role"]: e["sha256"] for e in prov["inputs"]}["inputs.src[2]"] == provenance.sha256_file(srcs[1])
+
+
+# ------------------------------------------------------------------ the whole chain on hostile demo data
+
+@pytest.mark.slow
+def test_whole_chain_with_hostile_texts(tmp_path):
+    """The demo data with survey body types written as Markdown images, links and formulas, a Word
+    line break (U+000B) in the title of an emblematic operation and a 6,000-character token in its
+    description: the run succeeds; the note embeds only its own figures, links only to itself,
+    shows the survey texts literally, cuts the token for print; the workbook is written; the CSV
+    keeps the texts whole."""
+    import re
+    import openpyxl
+    import pandas as pd
+    import yaml
+    from bs4 import BeautifulSoup
+    from isnote import pipeline
+    from isnote.htmlguard import digest, image_digest
+
+    data = tmp_path / "data"
+    shutil.copytree(ROOT / "data" / "demo", data)
+    op = "201688761"                                      # retained, emblematic, current wave
+    ops = data / "operations_pon_fse.csv"
+    lines = ops.read_bytes().decode("cp1252").split("\r\n" if b"\r\n" in ops.read_bytes() else "\n")
+    nl = "\r\n" if b"\r\n" in ops.read_bytes() else "\n"
+    i = next(k for k, line in enumerate(lines) if line.startswith(op + ";"))
+    cells = lines[i].split(";")
+    cells[1] = "Atelier\x0bchantier " + cells[1]
+    lines[i] = ";".join(cells)
+    ops.write_bytes(nl.join(lines).encode("cp1252"))
+    token = "Y" * 6000
+    qual = data / "qualitatif_pon_fse.csv"
+    text = qual.read_text(encoding="utf-8")
+    line = next(x for x in text.splitlines() if x.startswith(op + ";"))
+    cells = line.split(";")
+    cells[2] = "Description " + token
+    qual.write_text(text.replace(line, ";".join(cells)), encoding="utf-8")
+    survey = data / "enquete_gestionnaires_axe3.csv"
+    types = {"R001": "![x](data/demo/registre_revue.csv)", "R007": "[clic](javascript:alert(1))",
+             "R008": "$x$ ![](http://example.org/p.png)"}
+    text = survey.read_text(encoding="utf-8")
+    for rid, t in types.items():
+        text = re.sub(rf"^({rid};[^;]*;)[^;]*;", lambda m: m.group(1) + t + ";", text, flags=re.M)
+    survey.write_text(text, encoding="utf-8")
+    params = yaml.safe_load((ROOT / "params" / "demo.yaml").read_text(encoding="utf-8"))
+    params = yaml.safe_load(yaml.safe_dump(params).replace("data/demo/", f"{data}/"))
+    params["output_dir"] = str(tmp_path / "out")
+    pfile = tmp_path / "hostile.yaml"
+    pfile.write_text(yaml.safe_dump(params, allow_unicode=True), encoding="utf-8")
+
+    pipeline.run(str(pfile), pdf=True)
+    out = tmp_path / "out"
+    html = (out / "note.html").read_text(encoding="utf-8")
+    soup = BeautifulSoup(html, "html.parser")
+    figures = {digest(p.read_bytes()) for p in (out / "figures").glob("*.png")}
+    imgs = soup.find_all("img")
+    assert imgs and all(image_digest(img["src"]) in figures for img in imgs)
+    assert all(a["href"].startswith("#") for a in soup.find_all("a", href=True))
+    assert "registre_revue" not in " ".join(str(v) for t in soup.find_all(True) for v in t.attrs.values())
+    plain = re.sub(r"[\u00a0\u202f]", "", soup.get_text())
+    for t in types.values():
+        assert t.replace(" ", "") in plain.replace(" ", ""), t
+    narrative = re.sub(r"[\s\u00a0\u202f]", "", " ".join(n.get_text() for n in soup.select(".isn-narrative")))
+    assert any(t.replace(" ", "") in narrative for t in types.values())
+    assert soup.find("meta", attrs={"http-equiv": "Content-Security-Policy"}) is not None
+    assert token not in html and "…[texte tronqué]" in html
+    assert (out / "note.pdf").read_bytes()[:5] == b"%PDF-"
+    retained = pd.read_csv(out / "tables" / "retained_operations.csv", dtype=str)
+    title = retained.loc[retained["op_id"].eq(op), "title"].iloc[0]
+    assert "chantier" in title
+    wb = openpyxl.load_workbook(out / "tables" / "tables.xlsx")
+    ws = wb["retained_operations"]
+    head = [c.value for c in ws[1]]
+    row = next(r for r in ws.iter_rows(min_row=2, values_only=True) if r[head.index("op_id")] == op)
+    assert "\x0b" not in row[head.index("title")] and "chantier" in row[head.index("title")]
+
+
+KILLED_RUN = """
+import os, sys
+from pathlib import Path
+sys.path[:0] = [{tests!r}]
+import test_hostile_leaks as T
+from isnote import pipeline
+T.tiny_patch(pipeline, Path({nbdir!r}), setattr)
+pipeline._exchange = lambda a, b: False            # the two-rename publish of other systems
+real = os.replace
+def killing(src, dst):
+    if Path(src).name.startswith("stage-"):
+        os._exit(9)                                # killed between the two renames
+    return real(src, dst)
+os.replace = killing
+pipeline.run({params!r}, pdf=False)
+"""
+
+
+@pytest.mark.slow
+def test_kill_between_the_two_renames_then_next_run(tiny):
+    """A run killed between the two renames of its publish leaves no output folder and a
+    `previous-PID` folder; the next run puts the old outputs back, runs, and publishes the new ones;
+    nothing of the dead run is left."""
+    from isnote import pipeline
+    tmp, params, srcs, reg = tiny
+    pipeline.run(str(params), pdf=False)
+    srcs[0].write_text("A2")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ISNOTE_")}
+    env["PYTHONPATH"] = os.pathsep.join([str(ROOT / "src"), str(ROOT / "tests"), env.get("PYTHONPATH", "")])
+    code = KILLED_RUN.format(tests=str(ROOT / "tests"), nbdir=str(tmp / "notebooks"), params=str(params))
+    proc = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True,
+                          timeout=600)
+    assert proc.returncode == 9, proc.stderr
+    build = tmp / ".out.staging"
+    assert not (tmp / "out").exists() and len(list(build.glob("previous-*"))) == 1   # the issue's state
+    s = pipeline.run(str(params), pdf=False)
+    assert [s[k] for k in ("ingest", "screening", "fse", "iej")] == ["ran"] * 4
+    assert _marks(tmp / "out")["fse"].endswith("#A2|B1")
+    assert sorted(p.name for p in build.iterdir() if p.name != "echec") == []
+
+
+def test_read_only_output_folder_is_refused_in_french(tmp_path, monkeypatch, capsys):
+    """A read-only output folder (simulated: the tests may run as root) stops the run before it
+    starts, with a French error naming the folder; exit 2 through the entry point."""
+    from isnote import outputs_guard, pipeline
+    params = _params_with_output(tmp_path, tmp_path / "out")
+    _fake_outputs(tmp_path / "out", "old")
+    real = os.access
+    monkeypatch.setattr(outputs_guard.os, "access",
+                        lambda p, mode: False if Path(p) == tmp_path / "out" else real(p, mode))
+    monkeypatch.delenv("ISNOTE_OUTPUT_DIR", raising=False)
+    assert pipeline.main(["run", "--params", str(params.source)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"ERREUR : écriture impossible dans {tmp_path / 'out'} (dossier en lecture seule")
+    assert (tmp_path / "out" / "note.html").read_text() == "old"
+    assert not (tmp_path / ".out.staging").exists()
+
+
+def test_parameters_cannot_close_the_style_element():
+    """A running title or dataset label from the parameters lands in the page CSS: it stays a CSS
+    string (no `</style>`, no line break)."""
+    from isnote import note
+    css = note._page_css({"dataset_label": 'x</style><img src=http://e/p.png>"\n}', "synthetic": True,
+                          "running_title": "a\\b</STYLE>"})
+    assert "</" not in css and "<img" not in css and "\n}" not in css.split("@page :first")[0][:-1]
+    assert 'content: "x\\3c /style\\3e \\3c img src=http://e/p.png\\3e \\" }"' in css
+
+
+def test_cli_refuses_an_unsafe_output_dir(tmp_path, capsys, monkeypatch):
+    from isnote import cli
+    monkeypatch.delenv("ISNOTE_OUTPUT_DIR", raising=False)
+    params = _params_with_output(tmp_path, "/")
+    assert cli.main(["review-export", "--params", str(params.source)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("ERREUR : ") and "output_dir « / »" in err and "racine" in err

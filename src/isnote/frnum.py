@@ -74,9 +74,11 @@ def fmt_pct(fraction: float, decimals: int = 1) -> str:
 
 
 def round_half_up(x: float, decimals: int = 1) -> float:
-    """Round like a person does (0.25 -> 0.3), not like binary floats or banker's rounding."""
+    """Round like a person does, halves away from zero (0.25 -> 0.3, -0.25 -> -0.3), not like
+    binary floats or banker's rounding."""
     factor = 10 ** decimals
-    return math.floor(x * factor + 0.5 + 1e-9) / factor
+    r = math.floor(abs(x) * factor + 0.5 + 1e-9) / factor
+    return math.copysign(r, x) if r else 0.0         # never "-0,0"
 
 
 def to_meur(euros) -> float | np.ndarray:

@@ -168,14 +168,24 @@ def sanitize(soup, allowed_images: set[str] | None, scripts: Iterable[str], info
             f"et {counts['elements']} élément(s) actif(s) retirés")
 
 
+# a figure as isnote.display.figure_html writes it (its attributes are escaped: no ">" inside)
+_FIGURE_IMG = re.compile(r'<figure class="isn-figure"[^>]*><img src="data:image/png;base64,([A-Za-z0-9+/=]+)"')
+
+
 def run_images(figures_dir, notebooks: Iterable) -> set[str]:
-    """Digests of the images the run produced: its figure files and the image outputs of its notebooks."""
+    """Digests of the images the run produced: its figure files, the figures its notebooks showed
+    with display.figure_html and the image outputs of its notebooks."""
     from pathlib import Path
     found = {digest(p.read_bytes()) for p in sorted(Path(figures_dir).glob("*"))
              if p.suffix.lower() in (".png", ".jpg", ".jpeg", ".svg") and p.is_file()}
     for nb in notebooks:
         for cell in nb.cells:
             for out in cell.get("outputs", []):
+                html = out.get("data", {}).get("text/html")
+                if html:
+                    html = "".join(html) if isinstance(html, list) else html
+                    for m in _FIGURE_IMG.finditer(html):
+                        found.add(digest(base64.b64decode(m.group(1))))
                 for mime in ("image/png", "image/jpeg"):
                     data = out.get("data", {}).get(mime)
                     if data:

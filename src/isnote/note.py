@@ -631,7 +631,10 @@ def export_note_html(nb: nbformat.NotebookNode, tinfo: dict) -> str:
 
 
 def _css_string(text: str) -> str:
-    return '"' + str(text).replace("\\", "\\\\").replace('"', '\\"').replace("\n", " ") + '"'
+    """A CSS string literal; `<` and `>` escaped so that a value cannot close the <style> element."""
+    text = re.sub(r"[\x00-\x1f\x7f]", " ", str(text))
+    return ('"' + text.replace("\\", "\\\\").replace('"', '\\"').replace("<", "\\3c ").replace(">", "\\3e ")
+            + '"')
 
 
 def _page_css(tinfo: dict) -> str:

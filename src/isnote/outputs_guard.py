@@ -86,6 +86,19 @@ def check_output_dir(params: Mapping) -> Path:
     return out
 
 
+def check_writable(out: Path) -> None:
+    """Refuse, before a run starts, an output folder (or the folder that holds it, where the run
+    stages its work) that cannot be written: read-only file system or missing permission."""
+    out = Path(out)
+    parent = next((p for p in [out, *out.parents] if p.exists()), None)
+    targets = [out, out.parent] if out.exists() else [parent]
+    for path in targets:
+        if path is not None and path.exists() and not os.access(path, os.W_OK | os.X_OK):
+            raise IsnoteError(f"écriture impossible dans {path} (dossier en lecture seule ou permission "
+                              "refusée) : le calcul a besoin d'écrire son dossier de sortie et le dossier "
+                              "qui le contient ; les sorties précédentes sont conservées")
+
+
 REASONS = {
     errno.ENOSPC: "disque plein",
     errno.EDQUOT: "quota disque dépassé",

@@ -375,8 +375,9 @@ def run(params_path: str | None = None, *, force: bool = False, pdf: bool = True
     t0 = time.perf_counter()
     params = load_params(params_path)
     final = params.layout.root
-    from .outputs_guard import check_output_dir
+    from .outputs_guard import check_output_dir, check_writable
     check_output_dir(params)                 # a dedicated folder, refused before anything is written
+    check_writable(final)
 
     # staging lives next to the output folder (same file system, so the final rename is atomic)
     build_root = final.parent / f".{final.name}.staging"
@@ -474,6 +475,9 @@ def run(params_path: str | None = None, *, force: bool = False, pdf: bool = True
             _, err = side.communicate()
             if side.returncode != 0:
                 raise StepFailed(f"fichiers annexes (HTML des carnets, classeur) : {err.strip()[-2000:]}")
+            for line in err.splitlines():
+                if line.startswith("AVERTISSEMENT"):      # e.g. workbook cells cleaned or cut
+                    _log(f"  {line}")
             side = None
         _write_state(state_file, state)
         _publish(stage, final, build_root)
@@ -487,7 +491,6 @@ def run(params_path: str | None = None, *, force: bool = False, pdf: bool = True
                 exc.args = (f"{exc.args[0]} — carnet exécuté conservé : {kept}",) + exc.args[1:]
             except OSError:
                 pass                                   # disk full: the original error matters
-
         shutil.rmtree(stage, ignore_errors=True)
         raise
     finally:
@@ -656,7 +659,12 @@ def main(argv: list[str] | None = None) -> int:
     sd.add_argument("notebooks", nargs="*")
     args = parser.parse_args(argv)
     if args.cmd == "side":
-        side_tasks(load_params(args.params), args.notebooks, args.workbook)
+        try:
+            side_tasks(load_params(args.params), args.notebooks, args.workbook)
+        except OSError as exc:
+            from .outputs_guard import os_error_message
+            print(f"ERREUR : {os_error_message(exc)}", file=sys.stderr)
+            return 2
         return 0
     try:
         summary = run(args.params, force=args.force, pdf=not args.no_pdf)
