@@ -26,7 +26,7 @@ import pandas as pd
 
 from . import narrative, provenance, typography
 from .atomic import write_bytes, write_text
-from .config import PROJECT_ROOT, Layout, Params
+from .config import PROJECT_ROOT, Layout, Params, resolve
 from .display import esc
 from .errors import InputError, IsnoteError
 from .frnum import fmt_eur, fmt_int
@@ -180,7 +180,7 @@ def static_cells(params: Params, kf: Mapping, content_dir: Path | None = None) -
     """The editable static sections (content/*.md), placeholders rendered."""
     content_dir = Path(content_dir or params.get("content_dir") or CONTENT_DIR)
     if not content_dir.is_absolute():
-        content_dir = PROJECT_ROOT / content_dir
+        content_dir = resolve(content_dir)
     context = narrative.build_context(params, kf)
     cells = []
     for path in sorted(content_dir.glob("*.md")):

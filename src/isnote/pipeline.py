@@ -27,7 +27,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .config import KERNEL_NAME, NOTEBOOKS_DIR, PROJECT_ROOT, Params, load_params, resolve
+from .config import KERNEL_NAME, NOTEBOOKS_DIR, PROJECT_ROOT, Params, load_params, resolve, work_root
 from .errors import IsnoteError
 
 
@@ -219,7 +219,7 @@ class KernelPool:
 
     @staticmethod
     def _start(km, code: str) -> None:
-        km.start_kernel(cwd=str(PROJECT_ROOT), env=dict(os.environ),
+        km.start_kernel(cwd=str(work_root()), env=dict(os.environ),
                         extra_arguments=["--IPKernelApp.log_level=ERROR"])  # no start-up chatter
         kc = km.client()
         kc.start_channels()
@@ -283,7 +283,7 @@ def run_notebook(step: Step, params: Params, out_root: Path, km=None) -> None:
         pm.execute_notebook(
             str(NOTEBOOKS_DIR / step.notebook), str(tmp),
             parameters={"params_path": str(params.source)},
-            kernel_name=KERNEL_NAME, cwd=str(PROJECT_ROOT),
+            kernel_name=KERNEL_NAME, cwd=str(work_root()),
             progress_bar=False, log_output=False, request_save_on_cell_execute=False,
             **extra,
         )
@@ -314,7 +314,7 @@ def _start_side_tasks(params: Params, stage: Path, notebooks: list[str], workboo
     env = {**os.environ, "ISNOTE_OUTPUT_DIR": str(stage)}
     cmd = [sys.executable, "-m", "isnote.pipeline", "side", "--params", str(params.source),
            *(["--workbook"] if workbook else []), *notebooks]
-    return subprocess.Popen(cmd, cwd=PROJECT_ROOT, env=env, stdout=subprocess.DEVNULL,
+    return subprocess.Popen(cmd, cwd=work_root(), env=env, stdout=subprocess.DEVNULL,
                             stderr=subprocess.PIPE, text=True)
 
 

@@ -35,7 +35,7 @@ import numpy as np
 import pandas as pd
 
 from . import frnum
-from .config import PROJECT_ROOT, load_yaml
+from .config import load_yaml, work_root
 from .errors import InputError
 
 KINDS = ("operations", "qualitative", "participants", "survey", "lot5")
@@ -59,7 +59,7 @@ DEFAULT_TYPES: dict[str, str] = {
 }
 TYPES = ("string", "code", "date", "amount", "number", "integer", "rate")
 RULE_KEYS = {"header", "required", "type", "value", "default", "from", "fallback", "extract", "map", "match",
-             "unmapped", "reason", "template", "remove", "product", "hash", "prefix", "note"}
+             "unmapped", "reason", "template", "remove", "product", "hash", "prefix", "note", "transform"}
 READ_DEFAULTS: dict[str, Any] = {
     "sep": ";", "decimal": ",", "thousands": " ", "date_format": "%d/%m/%Y",
     "encodings": ["utf-8", "cp1252"], "sheet": None, "comment": "#",
@@ -82,7 +82,7 @@ def display_name(path: str | Path) -> str:
     """Path as shown to people and written to outputs: relative to the project when inside it."""
     p = Path(path)
     try:
-        return p.resolve().relative_to(PROJECT_ROOT.resolve()).as_posix()
+        return p.resolve().relative_to(work_root().resolve()).as_posix()
     except ValueError:
         return str(p)
 
@@ -190,6 +190,7 @@ class ColumnRule:
     product: tuple[str, ...] = ()
     hash: tuple[str, ...] = ()
     prefix: str = ""
+    transform: str | None = None
 
     @property
     def derived(self) -> bool:
@@ -254,6 +255,12 @@ def _rule(path: Path, kind: str, name: str, spec: Any) -> ColumnRule:
     mp = spec.get("map")
     if mp is not None and not isinstance(mp, dict):
         raise InputError(label, f"map de {kind}.{name} doit être un dictionnaire", value=mp)
+    transform = spec.get("transform")
+    if transform is not None:
+        from .reallists import TRANSFORMS
+        if str(transform) not in TRANSFORMS:
+            raise InputError(label, f"transform inconnu pour {kind}.{name}", value=transform,
+                             expected=", ".join(sorted(TRANSFORMS)))
     product = tuple(spec.get("product") or ())
     if product and len(product) != 2:
         raise InputError(label, f"product de {kind}.{name} doit nommer deux colonnes", value=list(product))
@@ -263,7 +270,7 @@ def _rule(path: Path, kind: str, name: str, spec: Any) -> ColumnRule:
         extract=spec.get("extract"), map=({str(k): (None if v is None else str(v)) for k, v in mp.items()} if mp else None),
         match=match, unmapped=unmapped, reason=spec.get("reason"), template=spec.get("template"),
         remove=str(spec.get("remove") or ""), product=product, hash=tuple(spec.get("hash") or ()),
-        prefix=str(spec.get("prefix") or ""),
+        prefix=str(spec.get("prefix") or ""), transform=(str(transform) if transform is not None else None),
     )
 
 
@@ -738,6 +745,9 @@ def _apply_mapping(table: Table, kmap: KindMapping, headers: list[str], raw: pd.
             out[rule.name] = _hash_ids(label, kmap, rule, out)
             continue
         s = s.astype("str")
+        if rule.transform:
+            from .reallists import TRANSFORMS
+            s = TRANSFORMS[rule.transform](s).astype("str")
         if rule.extract:
             got = s.str.extract(rule.extract, expand=False)
             if isinstance(got, pd.DataFrame):
@@ -860,7 +870,13 @@ def _map_values(ctx: _Ctx, rule: ColumnRule, s: pd.Series) -> tuple[pd.Series, p
         allowed = ", ".join(sorted({str(k) for k in rule.map}))
         ctx.fail(unmapped, rule.name, "valeur absente de la table de correspondance", expected=allowed, values=s)
     elif rule.unmapped == "exclude":
-        excl = excl.mask(unmapped, rule.reason or f"valeur hors champ ({ctx.table.headers.get(rule.name, rule.name)})")
+        reason = rule.reason or f"valeur hors champ ({ctx.table.headers.get(rule.name, rule.name)})"
+        if "{value}" in reason:           # the reason names the value, e.g. the other programme
+            head, tail = reason.split("{value}", 1)
+            named = head + s.str.replace("\u00a0", " ", regex=False).str.strip() + tail
+            excl = excl.mask(unmapped, named)
+        else:
+            excl = excl.mask(unmapped, reason)
         return mapped.where(hit), excl
     elif rule.unmapped == "empty":
         return mapped.where(hit), excl
