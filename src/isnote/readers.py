@@ -745,14 +745,14 @@ def _apply_mapping(table: Table, kmap: KindMapping, headers: list[str], raw: pd.
             out[rule.name] = _hash_ids(label, kmap, rule, out)
             continue
         s = s.astype("str")
-        if rule.transform:
-            from .reallists import TRANSFORMS
-            s = TRANSFORMS[rule.transform](s).astype("str")
         if rule.extract:
             got = s.str.extract(rule.extract, expand=False)
             if isinstance(got, pd.DataFrame):
                 got = got.iloc[:, 0]
             s = got.astype("str").fillna(s)
+        if rule.transform:                  # after extract, before map (reallists.TRANSFORMS)
+            from .reallists import TRANSFORMS
+            s = TRANSFORMS[rule.transform](s).astype("str")
         if rule.map is not None:
             s, excl = _map_values(ctx, rule, s)
             exclude = exclude.fillna(excl)

@@ -86,8 +86,14 @@ def code_label(s: pd.Series) -> pd.Series:
     return label.where(label != "").astype("str")
 
 
+def spaces(s: pd.Series) -> pd.Series:
+    """Non-breaking and repeated spaces made one ordinary space."""
+    return s.astype("str").str.replace(r"[\s\u00a0]+", " ", regex=True).str.strip()
+
+
 TRANSFORMS = {
     "html": html_unescape,
+    "spaces": spaces,
     "region_list": region_list,
     "eso_code": eso_code,
     "category_code": category_code,

@@ -67,8 +67,12 @@ def check_unique(table: Table, col: str, what: str, mask: pd.Series | None = Non
 # ----------------------------------------------------------------------------------- operations
 
 def compact_os(os_codes: pd.Series) -> pd.Series:
-    """'3.9.1.1' / '3 9 1 1' / '4at1' -> '3911' / '4AT1'."""
-    return os_codes.astype("str").str.replace(r"[\s.]", "", regex=True).str.upper()
+    """'3.9.1.1' / '3 9 1 1' / '4at1' -> '3911' / '4AT1'; 2021-2027 codes keep their dot
+    ('eso4.1' -> 'ESO4.1')."""
+    s = os_codes.astype("str")
+    compact = s.str.replace(r"[\s.]", "", regex=True).str.upper()
+    named = s.str.fullmatch(r"\s*[A-Za-z]{3}\d+\.\d+\s*").fillna(False).astype(bool)
+    return compact.mask(named, s.str.strip().str.upper())
 
 
 def validate_operations(table: Table, nomenclature: dict, regions: list[str] | None, log: QualityLog,
@@ -92,7 +96,8 @@ def validate_operations(table: Table, nomenclature: dict, regions: list[str] | N
                expected=" ou ".join(programmes))
     require_values(table, ["op_id"])
     check_unique(table, "op_id", "numéro d'opération")
-    require_values(table, ["os", wave_date, "ct", "ue"], keep)
+    # with unknown_os="exclude" an empty OS is one more code absent from the nomenclature
+    require_values(table, ([] if unknown_os == "exclude" else ["os"]) + [wave_date, "ct", "ue"], keep)
 
     # OS codes: compact form, known for the programme
     raw_os = df["os"]
