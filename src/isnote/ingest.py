@@ -259,6 +259,7 @@ def run(params: Params) -> IngestResult:
     perimeter["survey"] = bool(len(survey))
     perimeter["lot5"] = bool(len(lot5))
     perimeter["qualitative"] = bool(qual_tables)
+    perimeter["participants"] = bool(part_files) or "participants" in op_rules
     return IngestResult(operations=operations, excluded=excluded, survey=survey.astype("str"), lot5=lot5,
                         quality=quality, meta=meta, corrections=log.fixes_frame(), warnings=log.warnings_frame(),
                         perimeter=perimeter, os_labels=os_labels)
