@@ -235,6 +235,21 @@ def test_2127_codes_regions_categories(list2127, sample2127):
     assert labels["ESO4.1"].startswith("Améliorer l'accès à l'emploi")
 
 
+def test_2127_waves_on_first_agreement_date(tmp_path, sample2127):
+    s = sample2127
+    r = ingest.run(load_params(_params(P_2127, tmp_path, wave_date="agreement_date")))
+    fse = s["Fonds"].eq("FSE+")
+    dated = s["Date première convention"].notna()
+    inside = _in_windows(s["Date première convention"].where(dated), P_2127)
+    assert len(r.operations) == (fse & dated & inside).sum()
+    reasons = r.excluded["reason"].value_counts()
+    assert reasons["date définissant les vagues absente"] == (fse & ~dated).sum() > 0
+    assert r.perimeter["wave_date_label"] == "date de première convention"
+    kept = r.operations.set_index("op_id")
+    first = s.set_index(s["Numéro Opération"].astype(str)).loc[kept.index, "Date première convention"]
+    assert (pd.to_datetime(kept["agreement_date"]) == pd.to_datetime(first)).all()
+
+
 def test_html_entities_decoded_once(tmp_path, sample2127):
     s = sample2127.copy()
     first = s.index[s["Fonds"].eq("FSE+")][0]

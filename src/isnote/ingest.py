@@ -191,7 +191,8 @@ def run(params: Params) -> IngestResult:
 
     # --- exclusions
     reason = V.exclusion_reasons(ops, params.get("exclude_axes") or [], waves, nomenclature,
-                                 react_apart=react_axes if react_mode == "apart" else None)
+                                 react_apart=react_axes if react_mode == "apart" else None,
+                                 wave_dates=ops[wave_col])
     ops = ops.assign(_reason=reason)
     if qual_tables:
         text = ops[["call_title", "description", "actions", "results"]].notna().any(axis=1)
@@ -202,9 +203,9 @@ def run(params: Params) -> IngestResult:
         if not sel.any():
             continue
         r = ops.loc[sel, "_reason"]
-        own = [V.REASON_AT, V.REASON_WINDOW, V.REASON_REACT, V.REASON_UNKNOWN_OS]
+        own = [V.REASON_AT, V.REASON_WINDOW, V.REASON_REACT, V.REASON_UNKNOWN_OS, V.REASON_NO_DATE]
         qrows[label].update({Q_KEPT: int(r.isna().sum()), Q_AT: int((r == V.REASON_AT).sum()),
-                             Q_WINDOW: int((r == V.REASON_WINDOW).sum()),
+                             Q_WINDOW: int(r.isin([V.REASON_WINDOW, V.REASON_NO_DATE]).sum()),
                              Q_OTHER: int((r.notna() & ~r.isin(own)).sum()),
                              Q_REACT: int((r == V.REASON_REACT).sum()),
                              Q_CODE: int((r == V.REASON_UNKNOWN_OS).sum())})
@@ -265,6 +266,9 @@ def run(params: Params) -> IngestResult:
                         perimeter=perimeter, os_labels=os_labels)
 
 
+OS_LABEL_MAX = 90      # labels of specific objectives read in the data are cut (word boundary) for tables
+
+
 def _os_labels(ops: pd.DataFrame) -> dict:
     """Labels of the OS codes as written in the data (mapping column `os_label`), the most frequent
     one per code: used where the nomenclature has none (FSE+ 2021-2027)."""
@@ -273,7 +277,10 @@ def _os_labels(ops: pd.DataFrame) -> dict:
     sel = ops.loc[ops["os_label"].notna(), ["programme", "os", "os_label"]]
     counts = sel.value_counts().reset_index(name="n").sort_values(["programme", "os", "n", "os_label"],
                                                                    ascending=[True, True, False, True])
-    first = counts.drop_duplicates(["programme", "os"])
+    first = counts.drop_duplicates(["programme", "os"]).copy()
+    long = first["os_label"].str.len() > OS_LABEL_MAX
+    cut = first.loc[long, "os_label"].str.slice(0, OS_LABEL_MAX).str.replace(r"[\s,;:]+\S*$", "", regex=True)
+    first.loc[long, "os_label"] = cut + "…"
     return {str(p): dict(zip(g["os"].astype(str), g["os_label"].astype(str))) for p, g in first.groupby("programme")}
 
 

@@ -20,6 +20,7 @@ REASON_AT = "assistance technique"
 REASON_WINDOW = "hors fenêtre des vagues"
 REASON_UNKNOWN_OS = "code d'objectif spécifique absent de la nomenclature"
 REASON_REACT = "axe REACT-EU (compté à part)"
+REASON_NO_DATE = "date définissant les vagues absente"
 WARN_REGION_EMPTY = "région non renseignée (ni région ni zone) : « non renseignée »"
 
 FIX_OS_DOTS = "code OS écrit avec points ou espaces, compacté"
@@ -97,7 +98,10 @@ def validate_operations(table: Table, nomenclature: dict, regions: list[str] | N
     require_values(table, ["op_id"])
     check_unique(table, "op_id", "numéro d'opération")
     # with unknown_os="exclude" an empty OS is one more code absent from the nomenclature
-    require_values(table, ([] if unknown_os == "exclude" else ["os"]) + [wave_date, "ct", "ue"], keep)
+    # a programming date is required; another wave date (start, first agreement) may be empty
+    # on a published list: such a row is excluded (REASON_NO_DATE) and counted
+    required = ([] if unknown_os == "exclude" else ["os"]) + ([wave_date] if wave_date == "programming_date" else [])
+    require_values(table, required + ["ct", "ue"], keep)
 
     # OS codes: compact form, known for the programme
     raw_os = df["os"]
@@ -245,7 +249,8 @@ def excluded_axes(nomenclature: dict, programme: str, exclude_axes) -> set[str]:
 
 
 def exclusion_reasons(ops: pd.DataFrame, exclude_axes, waves: dict, nomenclature: dict | None = None,
-                      react_apart: dict[str, set[str]] | None = None) -> pd.Series:
+                      react_apart: dict[str, set[str]] | None = None,
+                      wave_dates: pd.Series | None = None) -> pd.Series:
     """Why each operation is out of scope (NA = in scope), in this order: the mapping's own
     exclusion (another programme or fund), technical assistance (see excluded_axes), a REACT-EU
     axis counted apart (`react_apart`: programme -> axes), an OS code absent from the nomenclature
@@ -264,6 +269,8 @@ def exclusion_reasons(ops: pd.DataFrame, exclude_axes, waves: dict, nomenclature
     reason = reason.mask(reason.isna() & react.fillna(False), REASON_REACT)
     if "_unknown_os" in ops:
         reason = reason.mask(reason.isna() & ops["_unknown_os"].fillna(False).astype(bool), REASON_UNKNOWN_OS)
+    if wave_dates is not None:
+        reason = reason.mask(reason.isna() & wave_dates.isna(), REASON_NO_DATE)
     reason = reason.mask(reason.isna() & ops["wave"].isna(), REASON_WINDOW)
     return reason
 
