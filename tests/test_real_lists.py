@@ -313,11 +313,13 @@ def test_chain_list_2021_2027_has_no_iej_section(tmp_path, sample2127):
 def test_chain_fse_only_csv_cp1252(tmp_path, national_sample):
     s = national_sample[national_sample["Libellé_po"].str.contains("National FSE")]
     path = _csv_resave(s, tmp_path / "pon_fse.csv", "cp1252")
-    p = _params(P_NATIONAL, tmp_path, operations=path,
-                programmes={"fse": "PON FSE « Emploi et Inclusion »"})
+    p = _params(P_NATIONAL, tmp_path, operations=path)       # parameters unchanged: they list the IEJ too
     summary = pipeline.run(str(p))
     out = tmp_path / "out"
     assert summary["iej"] == "absent" and summary["fse"] == "ran"
     assert (out / "note.pdf").stat().st_size > 0
     ramo = (out / "ramo_14_5.txt").read_text(encoding="utf-8")
     assert "Pour le PON IEJ" not in ramo
+    kf = json.loads((out / "key_figures.json").read_text(encoding="utf-8"))
+    assert list(kf["volumes"]) == ["fse"] and "iej" not in kf.get("retained", {})
+    assert "contribution du PON IEJ" not in _note_text(out)

@@ -387,9 +387,12 @@ def _block(sel: pd.DataFrame, participants: bool = False) -> dict:
 
 
 def volumes(operations: pd.DataFrame, params: Params) -> dict:
-    """The `volumes` key-figure block: per programme, per wave: n_ops, ue, ct (M€, unrounded)."""
+    """The `volumes` key-figure block: per programme, per wave: n_ops, ue, ct (M€, unrounded).
+    A programme of the parameters without any operation in the data is left out (no empty row)."""
     out: dict = {}
-    for prog in _programmes(params):
+    listed = _programmes(params)
+    present = [p for p in listed if bool((operations["programme"] == p).any())]
+    for prog in present or listed:
         out[prog] = {}
         for w in params["waves"]:
             sel = operations[(operations["programme"] == prog) & (operations["wave"] == str(w))]
