@@ -266,6 +266,7 @@ def test_relative_paths_resolve_against_the_working_folder(tmp_path, monkeypatch
     shutil.copy2(PROJECT_ROOT / P_NATIONAL, work / "params" / "p.yaml")
     monkeypatch.chdir(work)
     monkeypatch.delenv("ISNOTE_ROOT", raising=False)
+    monkeypatch.delenv("ISNOTE_WORK_ROOT", raising=False)
     p = load_params("params/p.yaml")
     assert p.source == work / "params" / "p.yaml"
     assert p.path("mapping") == work / "params" / "mapping_liste_nationale_fse_2014_2020.yaml"

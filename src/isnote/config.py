@@ -40,9 +40,10 @@ def load_yaml(path: str | Path) -> Any:
 
 def work_root() -> Path:
     """The folder relative paths of a run resolve against: the folder the user runs isnote from
-    (the current directory, where `make` runs), never where isnote is installed. ISNOTE_ROOT, when
-    set, overrides it (internal use: never needed)."""
-    return Path(os.environ.get("ISNOTE_ROOT") or Path.cwd())
+    (the current directory, where `make` runs), never where isnote is installed. Internal
+    overrides, never needed by a user: ISNOTE_WORK_ROOT (set in the notebooks' kernels from the
+    `work_root` the pipeline injects), then ISNOTE_ROOT."""
+    return Path(os.environ.get("ISNOTE_WORK_ROOT") or os.environ.get("ISNOTE_ROOT") or Path.cwd())
 
 
 def resolve(path: str | Path, root: Path | None = None) -> Path:

@@ -285,7 +285,7 @@ def run_notebook(step: Step, params: Params, out_root: Path, km=None) -> None:
     try:
         pm.execute_notebook(
             str(NOTEBOOKS_DIR / step.notebook), str(tmp),
-            parameters={"params_path": str(params.source)},
+            parameters={"params_path": str(params.source), "work_root": str(work_root())},
             kernel_name=KERNEL_NAME, cwd=str(work_root()),
             progress_bar=False, log_output=False, request_save_on_cell_execute=False,
             **extra,
