@@ -324,3 +324,22 @@ def test_chain_fse_only_csv_cp1252(tmp_path, national_sample):
     kf = json.loads((out / "key_figures.json").read_text(encoding="utf-8"))
     assert list(kf["volumes"]) == ["fse"] and "iej" not in kf.get("retained", {})
     assert "contribution du PON IEJ" not in _note_text(out)
+
+
+# ---------------------------------------------------------------------------- transforms (unit)
+
+def test_transforms():
+    from isnote import reallists as RL
+    s = pd.Series(["24/Centre-Val de Loire", " | 28/Normandie", "REG/93/Provence-Alpes-Côte d'Azur | PAYS/France",
+                   "26/Bourgogne | 43/Franche-Comté", "DEPT/025/Doubs", "Mayotte", None], dtype="str")
+    got = RL.region_list(s)
+    assert got.iloc[1] == "Normandie" and got.iloc[2] == "Provence-Alpes-Côte d'Azur" and got.iloc[5] == "Mayotte"
+    assert got.iloc[0] == "Centre-Val de Loire" and got.iloc[3] == RL.SEVERAL_REGIONS
+    assert pd.isna(got.iloc[4]) and pd.isna(got.iloc[6])
+    codes = pd.Series(["ESO4.01", "4.1", "ESO4.12", "eso 4.7", "RSO1.3", None], dtype="str")
+    assert RL.eso_code(codes).tolist()[:5] == ["ESO4.1", "ESO4.1", "ESO4.12", "ESO4.7", "RSO1.3"]
+    cat = pd.Series(["138 - Soutien à\u00a0l'économie sociale", None], dtype="str")
+    assert RL.category_code(cat).iloc[0] == "138"
+    assert RL.category_label(cat).iloc[0] == "Soutien à l'économie sociale"
+    assert RL.html_unescape(pd.Series(["a &#8211; b", "x &amp;amp; y", "plain"], dtype="str")).tolist() == \
+        ["a – b", "x &amp; y", "plain"]
