@@ -15,6 +15,7 @@ import yaml
 
 from .errors import InputError
 
+# Where isnote's own files are (notebooks, the demo parameters): the install, not the user's data.
 PROJECT_ROOT = Path(os.environ.get("ISNOTE_ROOT", Path(__file__).resolve().parents[2]))
 NOTEBOOKS_DIR = PROJECT_ROOT / "notebooks"
 PARAMS_DIR = PROJECT_ROOT / "params"
@@ -45,9 +46,19 @@ def load_yaml(path: str | Path) -> Any:
                          row=(mark.line + 1) if mark else None) from None
 
 
-def resolve(path: str | Path, root: Path = PROJECT_ROOT) -> Path:
+def work_root() -> Path:
+    """The folder relative paths of a run resolve against: the folder the user runs isnote from
+    (the current directory, where `make` runs), never where isnote is installed. Internal
+    overrides, never needed by a user: ISNOTE_WORK_ROOT (set in the notebooks' kernels from the
+    `work_root` the pipeline injects), then ISNOTE_ROOT."""
+    return Path(os.environ.get("ISNOTE_WORK_ROOT") or os.environ.get("ISNOTE_ROOT") or Path.cwd())
+
+
+def resolve(path: str | Path, root: Path | None = None) -> Path:
+    """A path of the parameters (or the parameters file itself): absolute as written, or relative
+    to `root` (default: work_root(), the current directory)."""
     p = Path(path)
-    return p if p.is_absolute() else (root / p)
+    return p if p.is_absolute() else ((root if root is not None else work_root()) / p)
 
 
 @dataclass(frozen=True)
@@ -108,7 +119,7 @@ class Params(dict):
 
 
 def load_params(path: str | Path | None = None) -> Params:
-    source = resolve(path) if path else DEFAULT_PARAMS
+    source = resolve(path).absolute() if path else DEFAULT_PARAMS
     data = load_yaml(source)
     from .params_schema import validate
     try:

@@ -19,6 +19,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from . import reallists as RL
 from . import validate as V
 from .atomic import atomic_path, write_text
 from .config import Layout, Params, load_params, resolve
@@ -29,17 +30,19 @@ from .validate import REASON_AT, REASON_WINDOW  # noqa: F401  (re-exported for t
 OPERATION_COLUMNS = ["op_id", "programme", "wave", "title", "beneficiary", "legal_form", "beneficiary_type",
                      "axe", "pi", "os", "region", "service", "place", "programming_date", "start_date",
                      "end_date", "ct", "ue", "planned_participants", "n_actions", "call_title", "description",
-                     "actions", "results", "participants"]
+                     "actions", "results", "participants", "agreement_date", "programme_name",
+                     "category_code", "category_label"]
 SURVEY_COLUMNS = ["respondent_id", "respondent", "body_type", "answer", "operations_named", "observations"]
 LOT5_COLUMNS = ["op_id", "title", "in_extract"]
-DATE_COLUMNS = ("programming_date", "start_date", "end_date")
+DATE_COLUMNS = ("programming_date", "start_date", "end_date", "agreement_date")
 FLOAT_COLUMNS = ("ct", "ue")
 INT_COLUMNS = ("planned_participants", "n_actions")
 
 Q_FILE, Q_READ, Q_KEPT = "fichier", "lignes lues", "retenues"
-Q_AT, Q_WINDOW, Q_OTHER = "exclues (AT)", "exclues (hors vagues)", "exclues (autre programme)"
+Q_AT, Q_WINDOW, Q_OTHER = "exclues (AT)", "exclues (hors vagues)", "exclues (autre programme ou fonds)"
+Q_REACT, Q_CODE = "comptées à part (REACT-EU)", "exclues (code hors nomenclature)"
 Q_FIXES, Q_FIX_DETAIL, Q_WARN = "corrections", "détail des corrections", "avertissements"
-QUALITY_COLUMNS = [Q_FILE, Q_READ, Q_KEPT, Q_AT, Q_WINDOW, Q_OTHER, Q_FIXES, Q_FIX_DETAIL, Q_WARN]
+QUALITY_COLUMNS = [Q_FILE, Q_READ, Q_KEPT, Q_AT, Q_WINDOW, Q_OTHER, Q_REACT, Q_CODE, Q_FIXES, Q_FIX_DETAIL, Q_WARN]
 
 DEFAULT_PROGRAMME_LABELS = {"fse": "PON FSE", "iej": "PON IEJ"}
 MEASURES = {"n_ops": "opérations", "ue": "montant UE programmé (M€)", "ct": "coût total (M€)"}
@@ -55,6 +58,8 @@ class IngestResult:
     meta: dict
     corrections: pd.DataFrame = field(default_factory=pd.DataFrame)
     warnings: pd.DataFrame = field(default_factory=pd.DataFrame)
+    perimeter: dict = field(default_factory=dict)     # key-figure block (reallists.perimeter)
+    os_labels: dict = field(default_factory=dict)     # programme -> OS code -> label read in the data
 
 
 def _paths(spec, what: str, source: str) -> list[tuple[str | None, Path]]:
@@ -109,6 +114,12 @@ def run(params: Params) -> IngestResult:
     programmes = [str(p) for p in (params.get("programmes") or {k: 1 for k in nomenclature if k != "regions"})]
     waves = params["waves"]
     V.check_waves(waves, source)
+    wave_col = RL.wave_date(params)
+    react_mode, react_axes = RL.react_eu(params, nomenclature)
+    unknown_os = str(params.get("unknown_os") or "error")
+    if unknown_os not in ("error", "exclude"):
+        raise InputError(source, "valeur de unknown_os inconnue", column="unknown_os", value=unknown_os,
+                         expected="error ou exclude")
     inputs = params.get("inputs") or {}
     meta: dict[str, dict] = {}
     qrows: dict[str, dict] = {}
@@ -130,7 +141,8 @@ def run(params: Params) -> IngestResult:
             t.df["programme"] = prog
         elif prog is not None:
             t.df["programme"] = t.df["programme"].fillna(prog)
-        df = V.validate_operations(t, nomenclature, regions, log, programmes)
+        df = V.validate_operations(t, nomenclature, regions, log, programmes, unknown_os=unknown_os,
+                                   wave_date=wave_col)
         df["_file"] = t.label
         frames.append(df)
         meta[role] = t.meta()
@@ -139,7 +151,7 @@ def run(params: Params) -> IngestResult:
     ops = pd.concat(frames, ignore_index=True)
     if "_exclude" not in ops:
         ops["_exclude"] = pd.Series(pd.NA, index=ops.index, dtype="str")
-    ops["wave"] = V.assign_waves(ops["programming_date"], waves)
+    ops["wave"] = V.assign_waves(ops[wave_col], waves)
 
     # --- participants: records per operation, or the planned number when the layout has no file
     part_files = _paths(inputs.get("participants"), "participants", source)
@@ -178,7 +190,9 @@ def run(params: Params) -> IngestResult:
         qrows[label][Q_KEPT] = n
 
     # --- exclusions
-    reason = V.exclusion_reasons(ops, params.get("exclude_axes") or [], waves, nomenclature)
+    reason = V.exclusion_reasons(ops, params.get("exclude_axes") or [], waves, nomenclature,
+                                 react_apart=react_axes if react_mode == "apart" else None,
+                                 wave_dates=ops[wave_col])
     ops = ops.assign(_reason=reason)
     if qual_tables:
         text = ops[["call_title", "description", "actions", "results"]].notna().any(axis=1)
@@ -189,10 +203,16 @@ def run(params: Params) -> IngestResult:
         if not sel.any():
             continue
         r = ops.loc[sel, "_reason"]
+        own = [V.REASON_AT, V.REASON_WINDOW, V.REASON_REACT, V.REASON_UNKNOWN_OS, V.REASON_NO_DATE]
         qrows[label].update({Q_KEPT: int(r.isna().sum()), Q_AT: int((r == V.REASON_AT).sum()),
-                             Q_WINDOW: int((r == V.REASON_WINDOW).sum()),
-                             Q_OTHER: int((r.notna() & ~r.isin([V.REASON_AT, V.REASON_WINDOW])).sum())})
+                             Q_WINDOW: int(r.isin([V.REASON_WINDOW, V.REASON_NO_DATE]).sum()),
+                             Q_OTHER: int((r.notna() & ~r.isin(own)).sum()),
+                             Q_REACT: int((r == V.REASON_REACT).sum()),
+                             Q_CODE: int((r == V.REASON_UNKNOWN_OS).sum())})
     in_scope = ops["_reason"].isna()
+    perimeter = RL.perimeter(ops, params, nomenclature)
+    _check_current_wave(ops, params, wave_col, perimeter, source)
+    os_labels = _os_labels(ops.loc[in_scope])
     sort_keys = ["programme", "op_id"]
     operations = _typed(ops.loc[in_scope].sort_values(sort_keys, kind="stable").reset_index(drop=True))
     excl = ops.loc[~in_scope].sort_values(["_reason", "programme", "op_id"], kind="stable", na_position="last")
@@ -237,18 +257,58 @@ def run(params: Params) -> IngestResult:
         lot5 = pd.concat(parts, ignore_index=True).drop_duplicates("op_id", keep="first").reset_index(drop=True)
 
     quality = _quality(qrows, log)
+    perimeter["survey"] = bool(len(survey))
+    perimeter["lot5"] = bool(len(lot5))
+    perimeter["qualitative"] = bool(qual_tables)
+    perimeter["participants"] = bool(part_files) or "participants" in op_rules
     return IngestResult(operations=operations, excluded=excluded, survey=survey.astype("str"), lot5=lot5,
-                        quality=quality, meta=meta, corrections=log.fixes_frame(), warnings=log.warnings_frame())
+                        quality=quality, meta=meta, corrections=log.fixes_frame(), warnings=log.warnings_frame(),
+                        perimeter=perimeter, os_labels=os_labels)
+
+
+OS_LABEL_MAX = 90      # labels of specific objectives read in the data are cut (word boundary) for tables
+
+
+def _os_labels(ops: pd.DataFrame) -> dict:
+    """Labels of the OS codes as written in the data (mapping column `os_label`), the most frequent
+    one per code: used where the nomenclature has none (FSE+ 2021-2027)."""
+    if "os_label" not in ops or not ops["os_label"].notna().any():
+        return {}
+    sel = ops.loc[ops["os_label"].notna(), ["programme", "os", "os_label"]]
+    counts = sel.value_counts().reset_index(name="n").sort_values(["programme", "os", "n", "os_label"],
+                                                                   ascending=[True, True, False, True])
+    first = counts.drop_duplicates(["programme", "os"]).copy()
+    long = first["os_label"].str.len() > OS_LABEL_MAX
+    cut = first.loc[long, "os_label"].str.slice(0, OS_LABEL_MAX).str.replace(r"[\s,;:]+\S*$", "", regex=True)
+    first.loc[long, "os_label"] = cut + "…"
+    return {str(p): dict(zip(g["os"].astype(str), g["os_label"].astype(str))) for p, g in first.groupby("programme")}
+
+
+def _check_current_wave(ops: pd.DataFrame, params: Params, wave_col: str, perimeter: dict, source: str) -> None:
+    """A current wave without any operation stops the run with a clear message naming its window
+    and the date range the data covers (instead of a note of empty tables)."""
+    cw = params["current_wave"]
+    if bool((ops["_reason"].isna() & (ops["wave"] == cw)).any()):
+        return
+    w = params["waves"][cw]
+    rng = perimeter.get("data_range") or {}
+    what = RL.WAVE_DATES[wave_col]
+    covered = (f"les opérations retenables des données ont une {what} comprise entre le {fr_date(rng['min'])} "
+               f"et le {fr_date(rng['max'])}" if rng.get("min") else f"aucune opération des données n'a de {what}")
+    raise InputError(source, f"la vague {cw} (du {fr_date(w['start'])} au {fr_date(w['end'])}, selon la {what}) "
+                     f"ne contient aucune opération ; {covered}", column=f"waves.{cw}",
+                     expected="une fenêtre de la vague courante (current_wave) qui recouvre des dates des données")
 
 
 def _quality(qrows: dict[str, dict], log: QualityLog) -> pd.DataFrame:
     rows = []
     for label, r in qrows.items():
         rows.append({Q_FILE: label, Q_READ: r.get(Q_READ), Q_KEPT: r.get(Q_KEPT), Q_AT: r.get(Q_AT),
-                     Q_WINDOW: r.get(Q_WINDOW), Q_OTHER: r.get(Q_OTHER), Q_FIXES: log.n_fixes(label),
+                     Q_WINDOW: r.get(Q_WINDOW), Q_OTHER: r.get(Q_OTHER), Q_REACT: r.get(Q_REACT),
+                     Q_CODE: r.get(Q_CODE), Q_FIXES: log.n_fixes(label),
                      Q_FIX_DETAIL: log.fixes_text(label), Q_WARN: log.warnings_text(label)})
     q = pd.DataFrame(rows, columns=QUALITY_COLUMNS)
-    for c in (Q_READ, Q_KEPT, Q_AT, Q_WINDOW, Q_OTHER, Q_FIXES):
+    for c in (Q_READ, Q_KEPT, Q_AT, Q_WINDOW, Q_OTHER, Q_REACT, Q_CODE, Q_FIXES):
         q[c] = pd.array(q[c].tolist(), dtype="Int64")
     for c in (Q_FILE, Q_FIX_DETAIL, Q_WARN):
         q[c] = q[c].astype("str")
@@ -263,7 +323,8 @@ def _arrow_table(df: pd.DataFrame):
     for c in df.columns:
         s = df[c]
         if c in DATE_COLUMNS:
-            arr = pa.array(s.dt.date.where(s.notna(), None).tolist(), type=pa.date32())
+            dates = pd.to_datetime(s).astype("datetime64[ms]")     # an all-empty column stays null
+            arr = pa.array(dates, type=pa.timestamp("ms"), from_pandas=True).cast(pa.date32())
         elif pd.api.types.is_bool_dtype(s):
             arr = pa.array(s.astype(bool).to_numpy(), type=pa.bool_())
         elif c in FLOAT_COLUMNS or pd.api.types.is_float_dtype(s):
@@ -298,7 +359,7 @@ def write_clean(result: IngestResult, layout: Layout) -> dict[str, Path]:
         "operations": clean / "operations.parquet", "excluded": clean / "excluded.parquet",
         "survey": clean / "survey.parquet", "lot5": clean / "lot5.parquet", "quality": clean / "quality.csv",
         "corrections": clean / "corrections.csv", "warnings": clean / "warnings.csv",
-        "meta": clean / "ingest_meta.json",
+        "meta": clean / "ingest_meta.json", "os_labels": clean / "os_labels.json",
     }
     write_parquet(result.operations, out["operations"])
     write_parquet(result.excluded, out["excluded"])
@@ -308,6 +369,7 @@ def write_clean(result: IngestResult, layout: Layout) -> dict[str, Path]:
     write_csv(result.corrections, out["corrections"])
     write_csv(result.warnings, out["warnings"])
     write_text(out["meta"], json.dumps(result.meta, ensure_ascii=False, indent=2, sort_keys=True) + "\n")
+    write_text(out["os_labels"], json.dumps(result.os_labels, ensure_ascii=False, indent=2, sort_keys=True) + "\n")
     return out
 
 
@@ -325,9 +387,12 @@ def _block(sel: pd.DataFrame, participants: bool = False) -> dict:
 
 
 def volumes(operations: pd.DataFrame, params: Params) -> dict:
-    """The `volumes` key-figure block: per programme, per wave: n_ops, ue, ct (M€, unrounded)."""
+    """The `volumes` key-figure block: per programme, per wave: n_ops, ue, ct (M€, unrounded).
+    A programme of the parameters without any operation in the data is left out (no empty row)."""
     out: dict = {}
-    for prog in _programmes(params):
+    listed = _programmes(params)
+    present = [p for p in listed if bool((operations["programme"] == p).any())]
+    for prog in present or listed:
         out[prog] = {}
         for w in params["waves"]:
             sel = operations[(operations["programme"] == prog) & (operations["wave"] == str(w))]
@@ -342,6 +407,8 @@ def pon_totals(operations: pd.DataFrame, params: Params, *, programme: str = "fs
     nomen = params.yaml("nomenclature") or {}
     prog_nom = nomen.get(programme) or {}
     excl = V.excluded_axes(nomen, programme, params.get("exclude_axes") or [])
+    if str(params.get("react_eu") or "apart") != "include":      # REACT-EU axes counted apart
+        excl |= {str(a) for a in (prog_nom.get("react_eu_axes") or [])}
     axes = [str(a) for a in (prog_nom.get("axes") or {}) if str(a) not in excl]
     order = prog_nom.get("os_order") or list(prog_nom.get("os") or {})
     os_codes = [c for c in order if str((prog_nom.get("os") or {}).get(c, {}).get("axe")) in os_axes]
@@ -403,10 +470,11 @@ def quality_display(quality: pd.DataFrame) -> tuple[pd.DataFrame, dict]:
     from .frnum import fmt_int
     shown = quality.copy()
     shown[Q_FILE] = shown[Q_FILE].map(lambda p: Path(str(p)).name)
-    counts = [Q_READ, Q_KEPT, Q_AT, Q_WINDOW, Q_OTHER, Q_FIXES]
-    if not shown[Q_OTHER].fillna(0).astype("int64").any():
-        shown = shown.drop(columns=[Q_OTHER])
-        counts.remove(Q_OTHER)
+    counts = [Q_READ, Q_KEPT, Q_AT, Q_WINDOW, Q_OTHER, Q_REACT, Q_CODE, Q_FIXES]
+    for optional in (Q_OTHER, Q_REACT, Q_CODE):
+        if optional in shown and not shown[optional].fillna(0).astype("int64").any():
+            shown = shown.drop(columns=[optional])
+            counts.remove(optional)
     for c in counts:
         shown[c] = shown[c].astype("float64")
     shown = shown.rename(columns={Q_FIX_DETAIL: "détail des corrections et avertissements"})

@@ -26,7 +26,7 @@ import pandas as pd
 
 from . import narrative, provenance, typography
 from .atomic import write_bytes, write_text
-from .config import PROJECT_ROOT, Layout, Params
+from .config import PROJECT_ROOT, Layout, Params, resolve
 from .display import esc
 from .errors import InputError, IsnoteError
 from .frnum import fmt_eur, fmt_int
@@ -135,12 +135,14 @@ def _num_series(s: pd.Series, decimals: int = 0) -> pd.Series:
 _ENTITY_AMP = re.compile(r"&(?!#[0-9]{1,7};|#x[0-9a-fA-F]{1,6};|[A-Za-z][A-Za-z0-9]{1,31};)")
 
 
-def filter_notebook(nb: nbformat.NotebookNode, name: str, warnings: list[str]) -> list:
-    """Keep what belongs in the note: markdown cells and rich outputs of code cells."""
+def filter_notebook(nb: nbformat.NotebookNode, name: str, warnings: list[str],
+                    absent: frozenset[str] = frozenset()) -> list:
+    """Keep what belongs in the note: markdown cells and rich outputs of code cells. Cells tagged
+    `needs-<input>` (e.g. needs-survey) are left out when that input is in `absent`."""
     cells = []
     for index, cell in enumerate(nb.cells):
         tags = set(cell.get("metadata", {}).get("tags", []) or [])
-        if tags & DROP_TAGS:
+        if tags & DROP_TAGS or any(f"needs-{a}" in tags for a in absent):
             continue
         if cell.cell_type == "markdown":
             cells.append(nbformat.v4.new_markdown_cell(cell.source))
@@ -184,7 +186,7 @@ def static_cells(params: Params, kf: Mapping, content_dir: Path | None = None) -
     """The editable static sections (content/*.md), placeholders rendered."""
     content_dir = Path(content_dir or params.get("content_dir") or CONTENT_DIR)
     if not content_dir.is_absolute():
-        content_dir = PROJECT_ROOT / content_dir
+        content_dir = resolve(content_dir)
     context = narrative.build_context(params, kf)
     cells = []
     for path in sorted(content_dir.glob("*.md")):
@@ -576,6 +578,8 @@ def assemble(params: Params, layout: Layout, kf: Mapping, *, retained: pd.DataFr
         raise NoteError(f"aucun notebook exécuté dans {layout.notebooks} : lancer d'abord la chaîne "
                         "(python -m isnote.pipeline run)")
     cells = static_cells(params, kf, content_dir)
+    perimeter = kf.get("perimeter") or {}
+    absent = frozenset(k for k in ("survey", "lot5") if perimeter.get(k) is False)   # no section for them
     first_meta: dict = {}
     for path in paths:
         try:
@@ -583,7 +587,7 @@ def assemble(params: Params, layout: Layout, kf: Mapping, *, retained: pd.DataFr
         except Exception as exc:  # nbformat raises several kinds of errors
             raise NoteError(f"notebook illisible {path} : {exc}") from None
         first_meta = first_meta or dict(nb.metadata)
-        cells.extend(filter_notebook(nb, path.name, warnings))
+        cells.extend(filter_notebook(nb, path.name, warnings, absent))
     info["notebooks"] = [p.name for p in paths]
 
     fiches, n_fiches = fiches_block(retained, params)

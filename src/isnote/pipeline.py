@@ -27,7 +27,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .config import KERNEL_NAME, NOTEBOOKS_DIR, PROJECT_ROOT, Params, load_params, resolve
+from .config import KERNEL_NAME, NOTEBOOKS_DIR, PROJECT_ROOT, Params, load_params, resolve, work_root
 from .errors import IsnoteError
 
 
@@ -40,6 +40,7 @@ class Step:
     clean_inputs: tuple[str, ...] = ()              # files of <out>/clean it reads
     extra: tuple[str, ...] = field(default=())      # other project paths (files or folders)
     modules: tuple[str, ...] = ()                   # isnote modules it runs (besides the common ones)
+    programme: str | None = None                    # results of one programme: skipped when it is absent
 
 
 COMMON_MODULES = ("__init__", "config", "errors", "frnum", "display", "keyfigures", "atomic",
@@ -51,7 +52,7 @@ NOTE_MODULES = ("note", "narrative", "typography", "provenance", "display", "frn
 STEPS: tuple[Step, ...] = (
     Step("ingest", "01_ingest.ipynb",
          params_keys=(("inputs",), ("mapping",), ("nomenclature",)),
-         modules=("readers", "validate", "ingest")),
+         modules=("readers", "validate", "ingest", "reallists", "screening", "textsearch")),
     Step("screening", "02_screening.ipynb",
          # only the decisions of earlier waves matter here (continuations); the current wave's
          # decisions are read by the typology step, so changing them does not rerun the screening
@@ -64,11 +65,13 @@ STEPS: tuple[Step, ...] = (
     Step("fse", "04_resultats_fse.ipynb",
          params_keys=(("nomenclature",), ("survey_themes",), ("review_register",), ("typology",)),
          after=("ingest", "screening"),
-         modules=("typology", "review", "tables", "checks", "charts", "export", "textsearch", "screening")),
+         modules=("typology", "review", "tables", "checks", "charts", "export", "textsearch", "screening"),
+         programme="fse"),
     Step("iej", "05_resultats_iej.ipynb",
          params_keys=(("nomenclature",), ("review_register",), ("typology",)),
          after=("ingest", "screening"),
-         modules=("typology", "review", "tables", "checks", "charts", "export", "textsearch", "screening")),
+         modules=("typology", "review", "tables", "checks", "charts", "export", "textsearch", "screening"),
+         programme="iej"),
 )
 # typology and the two results notebooks only read the clean tables, the candidates and the
 # register: they run side by side
@@ -225,7 +228,7 @@ class KernelPool:
 
     @staticmethod
     def _start(km, code: str) -> None:
-        km.start_kernel(cwd=str(PROJECT_ROOT), env=dict(os.environ),
+        km.start_kernel(cwd=str(work_root()), env=dict(os.environ),
                         extra_arguments=["--IPKernelApp.log_level=ERROR"])  # no start-up chatter
         kc = km.client()
         kc.start_channels()
@@ -288,8 +291,8 @@ def run_notebook(step: Step, params: Params, out_root: Path, km=None) -> None:
     try:
         pm.execute_notebook(
             str(NOTEBOOKS_DIR / step.notebook), str(tmp),
-            parameters={"params_path": str(params.source)},
-            kernel_name=KERNEL_NAME, cwd=str(PROJECT_ROOT),
+            parameters={"params_path": str(params.source), "work_root": str(work_root())},
+            kernel_name=KERNEL_NAME, cwd=str(work_root()),
             progress_bar=False, log_output=False, request_save_on_cell_execute=False,
             **extra,
         )
@@ -337,7 +340,7 @@ def _start_side_tasks(params: Params, stage: Path, notebooks: list[str], workboo
     env = {**os.environ, "ISNOTE_OUTPUT_DIR": str(stage)}
     cmd = [sys.executable, "-m", "isnote.pipeline", "side", "--params", str(params.source),
            *(["--workbook"] if workbook else []), *notebooks]
-    return subprocess.Popen(cmd, cwd=PROJECT_ROOT, env=env, stdout=subprocess.DEVNULL,
+    return subprocess.Popen(cmd, cwd=work_root(), env=env, stdout=subprocess.DEVNULL,
                             stderr=subprocess.PIPE, text=True)
 
 
@@ -359,7 +362,8 @@ def plan(params: Params, layout, *, force: bool = False, pdf: bool = True) -> tu
     dirty: set[str] = set()
     for step in STEPS:
         keys[step.name] = step_key(step, params, keys, code_hash)
-        if state.get(step.name) != keys[step.name] or not (layout.notebooks / step.notebook).exists():
+        done = (layout.notebooks / step.notebook).exists() or state.get(f"{step.name}@absent") == keys[step.name]
+        if state.get(step.name) != keys[step.name] or not done:
             dirty.add(step.name)
     assemble_key = hashlib.sha256(("|".join(keys[s.name] for s in STEPS) + code_hash(NOTE_MODULES)
                                    + _tree_hash("content") + str(pdf)).encode()).hexdigest()
@@ -421,6 +425,12 @@ def run(params_path: str | None = None, *, force: bool = False, pdf: bool = True
         by_name = {s.name: s for s in STEPS}
         for stage_names in STAGES:
             steps = [by_name[n] for n in stage_names if n in todo]
+            absent = _absent_programme_steps(steps, layout)
+            for step in absent:            # no section, no table for a programme absent from the data
+                _drop_step_outputs(step, layout)
+                state[step.name] = state[f"{step.name}@absent"] = keys[step.name]
+                summary[step.name] = "absent"
+            steps = [s for s in steps if s not in absent]
             if not steps:
                 continue
             for step in steps:
@@ -505,6 +515,35 @@ def run(params_path: str | None = None, *, force: bool = False, pdf: bool = True
 
     summary["seconds"] = round(time.perf_counter() - t0, 2)
     return summary
+
+
+def programmes_present(layout) -> set[str] | None:
+    """Programmes with at least one operation in scope (clean operations of the ingest step);
+    None when the ingest has not written them."""
+    path = layout.clean / "operations.parquet"
+    if not path.exists():
+        return None
+    import pyarrow.compute as pc
+    import pyarrow.parquet as pq
+    col = pq.read_table(path, columns=["programme"]).column(0)
+    return {str(v) for v in pc.unique(col).to_pylist() if v is not None}
+
+
+def _absent_programme_steps(steps: list[Step], layout) -> list[Step]:
+    present = programmes_present(layout) if any(s.programme for s in steps) else None
+    if present is None:
+        return []
+    return [s for s in steps if s.programme and s.programme not in present]
+
+
+def _drop_step_outputs(step: Step, layout) -> None:
+    """Outputs of an earlier run of a step that no longer applies (its programme is absent)."""
+    name = Path(step.notebook).stem
+    for path in (layout.notebooks / step.notebook, layout.notebooks / f"{name}.html",
+                 layout.state / "checks" / f"{name}.json"):
+        path.unlink(missing_ok=True)
+    for frag in (layout.state / "key_figures").glob(f"*{step.programme}*.json") if step.programme else ():
+        frag.unlink(missing_ok=True)
 
 
 def _dataset_notice(params: Params) -> str | None:

@@ -13,7 +13,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any, Mapping
 
-from .config import PROJECT_ROOT, resolve
+from .config import PROJECT_ROOT, resolve, work_root
 from .display import esc
 
 PACKAGES = ("isnote", "pandas", "pyarrow", "nbconvert", "papermill", "weasyprint", "matplotlib",
@@ -44,7 +44,7 @@ def sha256_file(path: Path, chunk: int = 1 << 20) -> str:
 
 def _relative(path: Path) -> str:
     try:
-        return str(Path(path).resolve().relative_to(PROJECT_ROOT.resolve()))
+        return str(Path(path).resolve().relative_to(work_root().resolve()))
     except ValueError:
         return str(path)
 

@@ -27,9 +27,10 @@ from .errors import InputError
 from .textsearch import (CRITERIA, STR_DTYPE, Group, _to_arrow, compile_groups, find_hits,
                          match_actors, match_names, normalise)
 
-TEXT_FIELDS = ("title", "beneficiary", "call_title", "description", "actions", "results")
+TEXT_FIELDS = ("title", "beneficiary", "call_title", "description", "actions", "results", "category_label")
 FIELD_LABELS = {"title": "intitulé", "beneficiary": "bénéficiaire", "call_title": "appel à projets",
-                "description": "description", "actions": "contenu des actions", "results": "bilan"}
+                "description": "description", "actions": "contenu des actions", "results": "bilan",
+                "category_label": "catégorie d'intervention"}
 SOURCE_LABELS = {"src_text": "texte", "src_actor": "acteur", "src_survey": "enquête",
                  "src_lot5": "lot 5"}
 SCORE_COLUMNS = list(CRITERIA.values())

@@ -11,6 +11,8 @@ Inputs: `retained` from isnote.typology.split_register (operations columns + cat
 
 from __future__ import annotations
 
+import json
+
 import re
 import unicodedata
 from typing import Callable
@@ -57,6 +59,8 @@ def _nomenclature(params: Params, programme: str) -> dict:
 def programme_axes(params: Params, programme: str) -> list[str]:
     """Axes of the programme in nomenclature order, without the excluded ones (technical assistance)."""
     excluded = {str(a) for a in params.get("exclude_axes", [])}
+    if str(params.get("react_eu") or "apart") != "include":      # REACT-EU axes counted apart
+        excluded |= {str(a) for a in (_nomenclature(params, programme).get("react_eu_axes") or [])}
     axes = (_nomenclature(params, programme).get("axes") or {})
     return [str(a) for a, label in axes.items()
             if str(a) not in excluded and not str(label).strip().lower().startswith("assistance technique")]
@@ -76,7 +80,12 @@ def _os_order(params: Params, programme: str, codes) -> list[str]:
 
 def _os_short(params: Params, programme: str) -> dict[str, str]:
     nom = _nomenclature(params, programme)
-    return {str(k): str(v.get("short", "")) for k, v in (nom.get("os") or {}).items()}
+    out = {str(k): str((v or {}).get("short", "") or "") for k, v in (nom.get("os") or {}).items()}
+    labels = params.layout.clean / "os_labels.json"       # labels read from the data (ingest)
+    if labels.is_file():
+        from_data = (json.loads(labels.read_text(encoding="utf-8")) or {}).get(programme) or {}
+        out.update({k: str(v) for k, v in from_data.items() if not out.get(k)})
+    return out
 
 
 def _param(params: Params, key: str, default):

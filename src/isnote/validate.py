@@ -18,6 +18,10 @@ from .readers import QualityLog, Table, fail_rows, isin, norm_header, norm_key
 
 REASON_AT = "assistance technique"
 REASON_WINDOW = "hors fenêtre des vagues"
+REASON_UNKNOWN_OS = "code d'objectif spécifique absent de la nomenclature"
+REASON_REACT = "axe REACT-EU (compté à part)"
+REASON_NO_DATE = "date définissant les vagues absente"
+WARN_REGION_EMPTY = "région non renseignée (ni région ni zone) : « non renseignée »"
 
 FIX_OS_DOTS = "code OS écrit avec points ou espaces, compacté"
 FIX_AXE = "axe écrit autrement qu'un numéro (ex. « Axe 3 »), normalisé"
@@ -64,16 +68,23 @@ def check_unique(table: Table, col: str, what: str, mask: pd.Series | None = Non
 # ----------------------------------------------------------------------------------- operations
 
 def compact_os(os_codes: pd.Series) -> pd.Series:
-    """'3.9.1.1' / '3 9 1 1' / '4at1' -> '3911' / '4AT1'."""
-    return os_codes.astype("str").str.replace(r"[\s.]", "", regex=True).str.upper()
+    """'3.9.1.1' / '3 9 1 1' / '4at1' -> '3911' / '4AT1'; 2021-2027 codes keep their dot
+    ('eso4.1' -> 'ESO4.1')."""
+    s = os_codes.astype("str")
+    compact = s.str.replace(r"[\s.]", "", regex=True).str.upper()
+    named = s.str.fullmatch(r"\s*[A-Za-z]{3}\d+\.\d+\s*").fillna(False).astype(bool)
+    return compact.mask(named, s.str.strip().str.upper())
 
 
 def validate_operations(table: Table, nomenclature: dict, regions: list[str] | None, log: QualityLog,
-                        programmes: Iterable[str]) -> pd.DataFrame:
+                        programmes: Iterable[str], *, unknown_os: str = "error",
+                        wave_date: str = "programming_date") -> pd.DataFrame:
     """Check and normalise the operations of one file (its `programme` column already set).
 
     Rows marked `_exclude` by the mapping (e.g. another operational programme) are only checked
-    for their operation number; the others get the full validation. Returns the normalised frame.
+    for their operation number; the others get the full validation. An OS code absent from the
+    nomenclature stops the run (`unknown_os="error"`) or flags the row `_unknown_os` (`"exclude"`:
+    excluded after the programme and axis exclusions, counted). Returns the normalised frame.
     """
     df = table.df
     label = table.label
@@ -86,7 +97,11 @@ def validate_operations(table: Table, nomenclature: dict, regions: list[str] | N
                expected=" ou ".join(programmes))
     require_values(table, ["op_id"])
     check_unique(table, "op_id", "numéro d'opération")
-    require_values(table, ["os", "programming_date", "ct", "ue"], keep)
+    # with unknown_os="exclude" an empty OS is one more code absent from the nomenclature
+    # a programming date is required; another wave date (start, first agreement) may be empty
+    # on a published list: such a row is excluded (REASON_NO_DATE) and counted
+    required = ([] if unknown_os == "exclude" else ["os"]) + ([wave_date] if wave_date == "programming_date" else [])
+    require_values(table, required + ["ct", "ue"], keep)
 
     # OS codes: compact form, known for the programme
     raw_os = df["os"]
@@ -101,8 +116,11 @@ def validate_operations(table: Table, nomenclature: dict, regions: list[str] | N
             continue
         codes = (nomenclature.get(prog) or {}).get("os") or {}
         known = os_codes.isin(list(codes))
-        table.fail(in_prog & ~known, "os", f"code OS inconnu pour le programme {prog}",
-                   expected="un code de la nomenclature : " + ", ".join(codes))
+        if unknown_os == "exclude":
+            df["_unknown_os"] = (df["_unknown_os"] if "_unknown_os" in df else False) | (in_prog & ~known)
+        else:
+            table.fail(in_prog & ~known, "os", f"code OS inconnu pour le programme {prog}",
+                       expected="un code de la nomenclature : " + ", ".join(codes))
         axes = pd.Series({k: str(v.get("axe", "")) for k, v in codes.items()}, dtype="str")
         pis = pd.Series({k: str(v.get("pi", "")) for k, v in codes.items()}, dtype="str")
         expected_axe = expected_axe.mask(in_prog, os_codes.map(axes))
@@ -146,6 +164,10 @@ def validate_operations(table: Table, nomenclature: dict, regions: list[str] | N
 
     if regions:
         df["region"] = normalise_regions(df["region"], regions, label, log, keep)
+    no_region = keep & df["region"].isna()
+    if no_region.any():                   # never defaulted to a fixed region: counted
+        log.warn(label, WARN_REGION_EMPTY, int(no_region.sum()))
+        df["region"] = df["region"].mask(no_region, "non renseignée")
     return df
 
 
@@ -226,9 +248,13 @@ def excluded_axes(nomenclature: dict, programme: str, exclude_axes) -> set[str]:
     return listed | titled
 
 
-def exclusion_reasons(ops: pd.DataFrame, exclude_axes, waves: dict, nomenclature: dict | None = None) -> pd.Series:
-    """Why each operation is out of scope (NA = in scope): the mapping's own exclusion (another
-    programme), technical assistance (see excluded_axes), or a programming date outside every wave."""
+def exclusion_reasons(ops: pd.DataFrame, exclude_axes, waves: dict, nomenclature: dict | None = None,
+                      react_apart: dict[str, set[str]] | None = None,
+                      wave_dates: pd.Series | None = None) -> pd.Series:
+    """Why each operation is out of scope (NA = in scope), in this order: the mapping's own
+    exclusion (another programme or fund), technical assistance (see excluded_axes), a REACT-EU
+    axis counted apart (`react_apart`: programme -> axes), an OS code absent from the nomenclature
+    (`_unknown_os`), a wave date outside every wave."""
     reason = pd.Series(pd.NA, index=ops.index, dtype="str")
     if "_exclude" in ops:
         reason = reason.fillna(ops["_exclude"])
@@ -237,6 +263,14 @@ def exclusion_reasons(ops: pd.DataFrame, exclude_axes, waves: dict, nomenclature
         axes = excluded_axes(nomenclature or {}, str(prog), exclude_axes)
         at |= (ops["programme"] == prog) & ops["axe"].isin(sorted(axes))
     reason = reason.mask(reason.isna() & at.fillna(False), REASON_AT)
+    react = pd.Series(False, index=ops.index)
+    for prog, axes in (react_apart or {}).items():
+        react |= (ops["programme"] == prog) & ops["axe"].isin(sorted(axes))
+    reason = reason.mask(reason.isna() & react.fillna(False), REASON_REACT)
+    if "_unknown_os" in ops:
+        reason = reason.mask(reason.isna() & ops["_unknown_os"].fillna(False).astype(bool), REASON_UNKNOWN_OS)
+    if wave_dates is not None:
+        reason = reason.mask(reason.isna() & wave_dates.isna(), REASON_NO_DATE)
     reason = reason.mask(reason.isna() & ops["wave"].isna(), REASON_WINDOW)
     return reason
 
