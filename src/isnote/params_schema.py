@@ -160,6 +160,14 @@ def _groups(v) -> Problem:
     return "dictionnaire de listes attendu", 'par exemple {PLIE: ["OI PLIE pivot", "OI PLIE"]}'
 
 
+def _choice(*allowed: str) -> Callable[[Any], Problem]:
+    def check(v) -> Problem:
+        if isinstance(v, str) and v in allowed:
+            return None
+        return "valeur non reconnue", "une des valeurs : " + ", ".join(allowed)
+    return check
+
+
 def _input_entry(v) -> Problem:
     if v is None or _is_text(v):
         return None
@@ -174,6 +182,9 @@ KINDS: dict[str, Callable[[Any], Problem]] = {
     "text": _text, "bool": _bool, "date": _date, "month": _month, "path": _path, "code": _code,
     "codes": _codes, "axes": _axes, "text_map": _text_map, "groups": _groups,
     "int>=0": _int_min(0), "int>=1": _int_min(1),
+    "wave_date": _choice("programming_date", "start_date", "agreement_date"),
+    "react_eu": _choice("apart", "include"),
+    "unknown_os": _choice("error", "exclude"),
     "inputs": lambda v: None if isinstance(v, dict) or v is None else ("dictionnaire attendu",
                                                                        "inputs: {operations: ..., survey: ...}"),
     "waves": lambda v: None if isinstance(v, dict) and v else ("dictionnaire attendu",
@@ -202,6 +213,9 @@ KEYS: dict[str, tuple[str, bool, str]] = {
     "survey_themes": ("path", False, "themes of the survey observations"),
     "review_register": ("path", True, "CSV register of the human review decisions"),
     "review_dir": ("path", False, "folder of the review workbooks (default: revue/<run_name>)"),
+    "wave_date": ("wave_date", False, "date that defines the waves (default programming_date)"),
+    "react_eu": ("react_eu", False, "REACT-EU axes: apart (excluded, counted, named) or include"),
+    "unknown_os": ("unknown_os", False, "code absent from the nomenclature: error (stop) or exclude (counted)"),
     "exclude_axes": ("axes", False, "technical-assistance axes: a list, or programme -> list"),
     "content_dir": ("path", False, "folder of the static Markdown sections of the note"),
     "note_title": ("text", False, "title of the note"),
