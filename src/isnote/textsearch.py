@@ -493,6 +493,8 @@ interregional interregionale intercommunal intercommunale communal communale
 direction directions delegation comite comites maison maisons centre centres conseil groupement
 syndicat syndicats chambre chambres collectif reseau reseaux pole poles agence institut office
 mission service services plateforme espace cooperation
+confederation generale general generales generaux societe societes entreprise entreprises emploi insertion
+formation initiative initiatives
 france francais francaise metropole ville commune communaute agglomeration pays
 sas sasu sarl sa eurl gip gie fondation
 """.split())
