@@ -46,7 +46,7 @@ def test_estimate_block():
     assert (b["n1"], b["n2"], b["m"], b["retained"]) == (3, 3, 2, 5)
     assert b["available"] and b["estimate"] == pytest.approx(4 * 4 / 3 - 1, abs=1e-4)
     assert capture.estimate(cand, status, ops, survey_available=False) == {
-        "programmes": ["fse"], "retained": 5, "available": False, "reason": "sans enquête"}
+        "programmes": ["fse"], "retained": 5, "confidence": 0.95, "available": False, "reason": "sans enquête"}
 
 
 # ------------------------------------------------------------------------------ ranking
@@ -92,3 +92,36 @@ def test_model_needs_both_classes():
     assert ranking.fit(f, np.zeros(len(a), int), f).method == "regles"
     ev = ranking.evaluate(f, np.r_[1, np.zeros(len(a) - 1, int)], reviewed=5)
     assert ev["folds"] == 0 and ev["recall_model"] is None
+
+
+# ------------------------------------------------------------------------------ narrative
+
+RANKING_KF = {"method": "modele", "training_wave": "2017", "intercept": -4.0, "operations": 900, "scored": 900,
+              "weights": [{"signal": "Innovation sociale", "feature": "kw_innovation_sociale", "weight": 2.5},
+                          {"signal": "Porteur : acteur de l'écosystème", "feature": "actor", "weight": 1.25},
+                          {"signal": "Innovation", "feature": "kw_innovation", "weight": -0.5}],
+              "evaluation": {"k": 168, "operations": 7268, "retained": 102, "preidentified": 150,
+                             "recall_keywords": 0.5, "recall_rules": 0.6, "folds": 5, "recall_model": 0.75,
+                             "wave": "2017"}}
+
+
+def _render(cap):
+    from isnote import narrative
+    from isnote.config import load_params
+    kf = {"ranking": RANKING_KF, "capture": cap}
+    return narrative.render_for("methode_classement", load_params("params/demo.yaml"), kf)
+
+
+def test_method_text_with_estimate():
+    text = _render({"available": True, "confidence": 0.95, **capture.chapman(60, 20, 15)})
+    flat = text.replace("\u202f", " ").replace("\xa0", " ")
+    assert "168" in flat and "75,0 %" in flat and "50,0 %" in flat and "à 95 %" in flat
+    assert "Chapman" in text and "79" in text and "70 à 105" in text and "environ 19" in text
+    assert "« innovation sociale »" in flat and "(2,50)" in flat and "(-0,50)" not in flat
+    assert "{{" not in text and "None" not in text
+
+
+def test_method_text_without_survey():
+    ops, cand, status = _frames()
+    text = _render(capture.estimate(cand, status, ops, survey_available=False))
+    assert "ne peut pas être chiffrée" in text and "Chapman" not in text

@@ -78,7 +78,7 @@ def estimate(candidates: pd.DataFrame, register_status: pd.Series, operations: p
     scr = flag("preidentified") & retained & in_scope
     sur = flag("src_survey") & retained & in_scope
     n1, n2, m = int(scr.sum()), int(sur.sum()), int((scr & sur).sum())
-    block: dict = {"programmes": list(programmes), "retained": int((retained & in_scope).sum())}
+    block: dict = {"programmes": list(programmes), "retained": int((retained & in_scope).sum()), "confidence": 0.95}
     if not survey_available:
         block.update({"available": False, "reason": "sans enquête"})
         return block
@@ -89,4 +89,20 @@ def estimate(candidates: pd.DataFrame, register_status: pd.Series, operations: p
     res = chapman(n1, n2, m)
     block.update({"available": True, **{k: (round(v, 4) if isinstance(v, float) else v) for k, v in res.items()}})
     block["share_found_by_screening"] = round(n1 / res["estimate"], 6) if res["estimate"] else None
+    return block
+
+
+def for_wave(candidates: pd.DataFrame, operations: pd.DataFrame, register: pd.DataFrame | None, params: Mapping,
+             survey: pd.DataFrame | None) -> dict:
+    """The `capture` block for the current wave of `params` (PON FSE: the survey concerns its
+    managing bodies), from the candidates, the clean operations, the register and the survey."""
+    from .screening import _register_status
+
+    cw = str(params["current_wave"])
+    cur = operations[operations["wave"].astype(str) == cw].reset_index(drop=True)
+    cur = cur.assign(op_id=cur["op_id"].astype(str).str.strip(), programme=cur["programme"].astype(str))
+    status = _register_status(cur, register)
+    available = survey is not None and len(survey) > 0
+    block = estimate(candidates, status, cur, available, programmes=("fse",))
+    block["wave"] = cw
     return block
