@@ -125,3 +125,15 @@ def test_method_text_without_survey():
     ops, cand, status = _frames()
     text = _render(capture.estimate(cand, status, ops, survey_available=False))
     assert "ne peut pas être chiffrée" in text and "Chapman" not in text
+    assert "aucune opération de cette vague" not in text
+
+
+def test_method_text_when_nothing_was_preidentified():
+    import copy
+    kf = copy.deepcopy(RANKING_KF)
+    kf["evaluation"]["preidentified"] = 0
+    from isnote import narrative
+    from isnote.config import load_params
+    text = narrative.render_for("methode_classement", load_params("params/demo.yaml"),
+                                {"ranking": kf, "capture": {"available": False, "reason": "sans enquête"}})
+    assert "aucune opération de cette vague n'était pré-identifiée" in text and "contre" not in text
