@@ -119,20 +119,23 @@ def rank(features: Features, model: Model) -> pd.DataFrame:
     order = _order(score)
     rnk = np.empty(len(score), dtype="int64")
     rnk[order] = np.arange(1, len(score) + 1)
-    X = features.frame
-    parts = []
-    for c, w in sorted(model.weights.items(), key=lambda kv: (-kv[1], kv[0])):
-        if c not in X.columns:
-            continue
-        on = X[c].to_numpy() > 0
-        parts.append(np.where(on, f"{features.labels.get(c, c)} ({w:+.2f})", ""))
-    if parts:
-        sig = pd.Series(parts[0], dtype=object)
-        for p in parts[1:]:
-            sig = pd.Series(np.where((sig != "") & (p != ""), sig + " ; " + p, sig + p), dtype=object)
+    # signals: built once per distinct combination of raised features (vectorised, no row loop)
+    items = [(c, w) for c, w in sorted(model.weights.items(), key=lambda kv: (-kv[1], kv[0]))
+             if c in features.frame.columns]
+    if items:
+        X = (features.frame[[c for c, _ in items]].to_numpy() > 0)
+        packed = np.packbits(X, axis=1, bitorder="little")
+        key = np.zeros(len(X), dtype=object if packed.shape[1] > 8 else np.uint64)
+        for j in range(packed.shape[1]):                 # one integer per combination of features
+            key = key * 256 + packed[:, packed.shape[1] - 1 - j].astype(key.dtype)
+        uniq, first, inverse = np.unique(key, return_index=True, return_inverse=True)
+        combos = X[first]
+        texts = np.array([" ; ".join(f"{features.labels.get(c, c)} ({w:+.2f})"
+                                     for (c, w), on in zip(items, combo) if on) for combo in combos], dtype=object)
+        sig = texts[np.asarray(inverse).reshape(-1)]
     else:
-        sig = pd.Series([""] * len(score), dtype=object)
-    return pd.DataFrame({"score": np.round(score.astype(float), 6), "rank": rnk, "signals": sig.to_numpy()})
+        sig = np.array([""] * len(score), dtype=object)
+    return pd.DataFrame({"score": np.round(score.astype(float), 6), "rank": rnk, "signals": sig})
 
 
 def recall_at(order: np.ndarray, y: np.ndarray, k: int) -> float | None:

@@ -105,9 +105,13 @@ def structured_hits(operations: pd.DataFrame, signals: Sequence[StructuredSignal
         if s.column not in ops.columns:
             out[f"sig_{s.name}"] = np.zeros(len(ops), dtype="int64")
             continue
-        if s.column not in cache:
-            cache[s.column] = canonical_code(ops[s.column]).to_numpy()
-        out[f"sig_{s.name}"] = np.isin(cache[s.column], list(s.codes)).astype("int64")
+        if s.column not in cache:        # canonical form of the distinct values only (few of them)
+            codes, uniques = pd.factorize(ops[s.column], use_na_sentinel=True)
+            canon = canonical_code(pd.Series(uniques, dtype=object)).to_numpy()
+            cache[s.column] = (codes, canon)
+        codes, canon = cache[s.column]
+        ok = np.isin(canon, list(s.codes))
+        out[f"sig_{s.name}"] = np.where(codes >= 0, ok[np.maximum(codes, 0)] if len(ok) else False, False).astype("int64")
     return out
 
 
