@@ -2,7 +2,8 @@
 
 Builds N synthetic operations (default 1,000,000) of about 450 characters spread over the six
 text fields, by sampling from a few hundred French text fragments (accents, typographic
-apostrophes, dashes, capitals, irregular spaces; a small share of them carry screening keywords
+apostrophes, dashes, capitals, irregular spaces; the ordinary fragments carry no keyword of either
+keyword set, and a small share of the fragments (--keyword-rate) carry screening keywords
 or ecosystem actor names, an intervention category and a specific objective). Then times what
 `isnote.screening` does on the texts: normalisation, keyword search with evidence, hits per
 operation and group, actor matching (with the key that matched), structured signals and the
@@ -35,7 +36,7 @@ _OBJECTS = ["d’un parcours d’insertion", "des bénéficiaires du RSA", "de l
             "des jeunes éloignés de l'emploi", "de la plateforme mobilité", "du suivi individualisé",
             "des personnes en situation de handicap", "d’une équipe pluridisciplinaire",
             "des SIAE du territoire", "de la clause sociale", "de l’accueil de jour",
-            "de la rénovation énergétique", "d'un atelier vélo", "d’une épicerie solidaire"]
+            "de la rénovation énergétique", "d'un atelier vélo", "d’une épicerie sociale"]
 _TAILS = ["vers l’emploi stable.", "sur le territoire — zone rurale.", "en lien avec Pôle emploi ;",
           "(année 2018).", "pour 120 participants.", "avec les partenaires locaux…",
           "au sein du quartier prioritaire.", "dans le cadre du PLIE.", "« pas à pas ».",
@@ -119,7 +120,7 @@ def run(n: int = 1_000_000, params_path: str | None = None, seed: int = 0, keywo
         keywords_path: str | None = None, actors_path: str | None = None) -> dict:
     from . import ranking as rk
     from .config import load_yaml, resolve
-    from .screening import TEXT_FIELDS, text_screen
+    from .screening import TEXT_FIELDS, evidence_hits, text_screen
     from .signals import compile_structured, structured_hits
     from .textsearch import _tables, compile_groups
 
@@ -134,10 +135,13 @@ def run(n: int = 1_000_000, params_path: str | None = None, seed: int = 0, keywo
     chars = float(sum(pc.sum(pc.utf8_length(pa.array(ops[f]))).as_py() for f in TEXT_FIELDS)) / max(n, 1)
     _tables()                                   # one-off table building, not per row (0.1 s)
     t = time.perf_counter()
-    res = text_screen(ops, groups, actors)
+    # as isnote.screening.screen does: hits and actors for every operation, structured signals,
+    # ranking of all, evidence (context of each hit) for the pre-identified operations only
+    res = text_screen(ops, groups, actors, evidence=False)
     sflags = structured_hits(ops, signals)
     feats = rk.build_features(res.counts, groups, sflags, signals, res.actor)
     ranked = rk.rank(feats, rk.fit(None, None, feats))
+    ev = evidence_hits(ops, np.flatnonzero(feats.strong), groups)
     seconds = time.perf_counter() - t
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     return {
@@ -149,6 +153,7 @@ def run(n: int = 1_000_000, params_path: str | None = None, seed: int = 0, keywo
         "keyword_rate": keyword_rate,
         "hit_rows": int(len(res.hits)),
         "ops_with_hits": int(res.hits["row"].nunique()),
+        "evidence_rows": int(len(ev)),
         "ops_with_actor": int(res.actor.notna().sum()),
         "ops_strong": int(feats.strong.sum()),
         "ops_scored": int((ranked["score"] > 0).sum()),

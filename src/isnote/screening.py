@@ -100,6 +100,20 @@ def text_screen(operations: pd.DataFrame, groups: Sequence[Group], actors_yaml: 
     return TextScreen(hits=hits, counts=wide, actor=found["actor"].rename("actor"), actor_key=found["actor_key"])
 
 
+def evidence_hits(operations: pd.DataFrame, rows: np.ndarray, groups: Sequence[Group]) -> pd.DataFrame:
+    """Keyword hits with their context for the given rows only (the candidates): the costly
+    context extraction is not done for the whole wave. `row` refers to `operations`' positions."""
+    rows = np.asarray(rows, dtype=np.int64)
+    ops = operations.reset_index(drop=True)
+    frame = pd.DataFrame({"row": rows})
+    for f in TEXT_FIELDS:
+        if f in ops.columns:
+            frame[f] = ops[f].to_numpy()[rows] if len(rows) else ops[f].iloc[:0].to_numpy()
+            frame[f] = frame[f].astype(ops[f].dtype) if len(rows) else frame[f]
+    hits = find_hits(frame, TEXT_FIELDS, groups, evidence=True, id_column="row")
+    return hits.rename(columns={"op_id": "row"})
+
+
 # --------------------------------------------------------------------------------------------
 # survey references
 
@@ -316,7 +330,7 @@ def screen(operations: pd.DataFrame, survey: pd.DataFrame | None, lot5: pd.DataF
             if params.get("keywords") else []
     signals = list(signals)
 
-    ts = text_screen(cur, groups, actors)
+    ts = text_screen(cur, groups, actors, evidence=False)      # evidence: for the candidates only (below)
     pre_cols = [f"hits_{g.name}" for g in groups if g.preidentify]
     src_text = (ts.counts[pre_cols].sum(axis=1) > 0).to_numpy() if pre_cols else np.zeros(len(cur), bool)
     sflags = structured_hits(cur, signals)
@@ -358,7 +372,8 @@ def screen(operations: pd.DataFrame, survey: pd.DataFrame | None, lot5: pd.DataF
     cand["continuation_of"] = cont_of.to_numpy()[rows]
     counts = ts.counts.iloc[rows].reset_index(drop=True)
     cand = pd.concat([cand, counts], axis=1)
-    ev = _evidence(ts.hits, groups, rows)
+    cand_hits = evidence_hits(cur, rows, groups)
+    ev = _evidence(cand_hits, groups, rows)
     extra = _source_evidence(cur, rows, ts.actor, refs, lot5, cont_of, pw)
     text_ev = pd.Series(rows).map(ev).fillna("").astype(object)
     sig_ev = pd.Series(structured_evidence(cur, signals, sflags).to_numpy()[rows], dtype=object)
@@ -390,7 +405,7 @@ def screen(operations: pd.DataFrame, survey: pd.DataFrame | None, lot5: pd.DataF
                              pd.DataFrame({"preidentified": pre, "candidate": is_cand})], axis=1)
     ranking_all = ranking_all.sort_values("rank", kind="stable").reset_index(drop=True)
     return ScreeningResult(candidates=cand, funnel=funnel, survey_refs=refs, key_figures=kf,
-                           hits=_hits_with_ids(ts.hits, cur), groups=list(groups), ranking=ranking_all,
+                           hits=_hits_with_ids(cand_hits, cur), groups=list(groups), ranking=ranking_all,
                            ranking_kf=ranking_kf, signals=signals)
 
 
