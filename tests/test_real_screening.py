@@ -231,3 +231,27 @@ def test_structured_signals():
         compile_structured({"structured_signals": {"x": {"column": "nope", "codes": ["1"]}}})
     with pytest.raises(InputError, match="sans code"):
         compile_structured({"structured_signals": {"x": {"column": "os", "codes": []}}})
+
+
+# ------------------------------------------------------------------------------ review workbook
+
+def test_review_workbook_by_decreasing_score_with_actor_key(fse_plus, tmp_path):
+    from openpyxl import load_workbook
+
+    from isnote.review import export_review
+    ops, res = fse_plus
+    target = export_review(res.candidates, ops, None, tmp_path / "revue.xlsx", real.params("2021-2027"))
+    ws = load_workbook(target, read_only=True)["À revoir"]
+    rows = list(ws.iter_rows(values_only=True))
+    head = list(rows[0])
+    for label in ("Rang", "Score de classement", "Indices du classement (poids)", "Acteur reconnu",
+                  "Mots reconnus dans le nom du porteur"):
+        assert label in head
+    body = [dict(zip(head, r)) for r in rows[1:]]
+    assert len(body) == len(res.candidates)
+    scores = [r["Score de classement"] for r in body]
+    assert scores == sorted(scores, reverse=True)
+    urscop = next(r for r in body if r["N° opération"] == "OCC000615")
+    assert urscop["Acteur reconnu"] == "URSCOP"
+    assert urscop["Mots reconnus dans le nom du porteur"] == "regionale societes cooperatives"
+    assert "Porteur : acteur de l'écosystème" in urscop["Indices du classement (poids)"]
