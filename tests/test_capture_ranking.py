@@ -137,3 +137,31 @@ def test_method_text_when_nothing_was_preidentified():
     text = narrative.render_for("methode_classement", load_params("params/demo.yaml"),
                                 {"ranking": kf, "capture": {"available": False, "reason": "sans enquête"}})
     assert "aucune opération de cette vague n'était pré-identifiée" in text and "contre" not in text
+
+
+def test_screen_learns_from_previous_wave():
+    from isnote import screening as sc
+    from isnote.config import PROJECT_ROOT, Params
+    n = 40
+    titles = ["Projet d'innovation sociale"] * 10 + ["Action innovante"] * 10 + ["Accompagnement"] * 20
+    prev = pd.DataFrame({"op_id": [f"2017{i:05d}" for i in range(n)], "programme": "fse", "wave": "2017",
+                         "title": titles, "beneficiary": "Association"})
+    cur = prev.assign(op_id=[f"2019{i:05d}" for i in range(n)], wave="2019")
+    # the reviewer retained the "innovation sociale" ones and 2 of the others, set aside the rest he read
+    decision = ["retenue"] * 10 + ["ecartee"] * 10 + ["retenue"] * 2 + [""] * 18
+    register = pd.DataFrame({"op_id": prev["op_id"], "programme": "fse", "vague": "2017", "decision": decision})
+    params = Params({"current_wave": "2019", "previous_wave": "2017",
+                     "waves": {"2017": {"label": "a"}, "2019": {"label": "b"}},
+                     "keywords": "params/keywords_note_2019.yaml", "actors": "params/actors_note_2019.yaml",
+                     "typology": "params/typology.yaml"}, PROJECT_ROOT / "params" / "t.yaml")
+    res = sc.screen(pd.concat([prev, cur], ignore_index=True), None, None, register, params)
+    kf = res.ranking_kf
+    assert kf["method"] == "modele" and kf["training_wave"] == "2017"
+    w = {x["feature"]: x["weight"] for x in kf["weights"]}
+    assert w["kw_innovation_sociale"] > 0 and w["kw_innovation_sociale"] > w["kw_innovation"]
+    ev = kf["evaluation"]
+    assert ev["k"] == 22 and ev["retained"] == 12 and ev["preidentified"] == 20
+    top = res.ranking.head(10)
+    assert top["op_id"].str[4:].astype(int).max() < 10           # the "innovation sociale" operations first
+    assert res.ranking.equals(sc.screen(pd.concat([prev, cur], ignore_index=True), None, None, register,
+                                        params).ranking)
