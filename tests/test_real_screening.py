@@ -255,3 +255,18 @@ def test_review_workbook_by_decreasing_score_with_actor_key(fse_plus, tmp_path):
     assert urscop["Acteur reconnu"] == "URSCOP"
     assert urscop["Mots reconnus dans le nom du porteur"] == "regionale societes cooperatives"
     assert "Porteur : acteur de l'écosystème" in urscop["Indices du classement (poids)"]
+
+
+def test_named_operations_absent_from_the_sample():
+    """Operations named as in the full lists but absent from the sample: Territoire zéro chômeur,
+    a DLA of the ESS, and a prefecture, a regional direction of Pôle emploi, a chamber of trades."""
+    extra = pd.DataFrame({
+        "op_id": ["X1", "X2", "X3", "X4", "X5", "X6"], "programme": "fse", "wave": "2014-2023",
+        "title": ["Expérimentation Territoire zéro chômeur de longue durée", "DLA 2019 - appui aux structures de l'ESS",
+                  "Accompagnement vers l'emploi", "Mixité des métiers", "Apprentissage", "Fonds d'appui"],
+        "beneficiary": ["EBE Pré-Saint-Gervais", "Ligue de l'enseignement", "Préfecture de la région Occitanie",
+                        "Direction régionale Pôle emploi Bretagne", "Chambre de métiers et de l'artisanat du Cher",
+                        "Union régionale du syndicat de l'artisanat"]})
+    ops = pd.concat([real.national(), extra], ignore_index=True)
+    cand = set(sc.screen(ops, None, None, None, real.params("2014-2023")).candidates["op_id"])
+    assert {"X1", "X2"} <= cand and not ({"X3", "X4", "X5", "X6"} & cand)
