@@ -8,8 +8,11 @@ Sources of a candidate (each a flag, see docs/architecture.md):
 - lot 5: the operation is on the IEJ lot-5 list;
 - continuation (a flag, not a source): the candidate's beneficiary had an operation retained in
   the previous wave (exact or close name), shown apart as a possible continuation.
-Pre-identified = text or actor. Suggested scores and category only help the reviewer: the
-decision is the review register's (isnote.review).
+Pre-identified = text or actor. A keyword group is strong (`role: strong`, it pre-identifies) or
+weak (it only raises the ranking score); a strong structured signal (isnote.signals: intervention
+category, specific objective) counts as the text source. Every operation of the wave is ranked
+(isnote.ranking): score, rank and the signals that raised it, for the candidates too. Suggested
+scores and category only help the reviewer: the decision is the review register's (isnote.review).
 """
 
 from __future__ import annotations
