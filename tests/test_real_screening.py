@@ -270,3 +270,10 @@ def test_named_operations_absent_from_the_sample():
     ops = pd.concat([real.national(), extra], ignore_index=True)
     cand = set(sc.screen(ops, None, None, None, real.params("2014-2023")).candidates["op_id"])
     assert {"X1", "X2"} <= cand and not ({"X3", "X4", "X5", "X6"} & cand)
+
+
+def test_signals_table():
+    from isnote.signals import signals_table
+    t = signals_table(compile_structured(yaml.safe_load((PROJECT_ROOT / "params" / "keywords.yaml").read_text(encoding="utf-8"))))
+    assert t["Codes"].tolist() == ["138", "3913"]
+    assert t["Rôle"].tolist() == ["pré-identification", "classement seulement"]

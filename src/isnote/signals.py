@@ -136,3 +136,13 @@ def structured_evidence(operations: pd.DataFrame, signals: Sequence[StructuredSi
         out = pd.Series(np.where((out != "") & (line != ""), out + "\n" + line, out + line), index=out.index,
                         dtype=object)
     return out
+
+
+def signals_table(signals: Sequence[StructuredSignal]) -> pd.DataFrame:
+    """The structured signals searched: label, field, codes, role (for the note)."""
+    return pd.DataFrame([{
+        "Signal": s.label,
+        "Donnée lue": FIELD_LABELS.get(s.column, s.column),
+        "Codes": ", ".join(s.codes),
+        "Rôle": "pré-identification" if s.preidentify else "classement seulement",
+    } for s in signals], columns=["Signal", "Donnée lue", "Codes", "Rôle"])
