@@ -15,7 +15,7 @@ override FILE := $(value FILE)
 override FORCE := $(value FORCE)
 export PARAMS FILE FORCE
 
-.PHONY: help setup report demo-data test test-fast review review-import bench clean browser-deps
+.PHONY: help setup report demo-data test test-fast review review-import screening-report bench clean browser-deps
 
 help: ## List the targets and what they do
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z0-9_-]+:.*## / {printf "  \033[1m%-14s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -41,6 +41,12 @@ review: $(ENV_STAMP) ## Write outputs/review/to_review.xlsx: candidates awaiting
 
 review-import: $(ENV_STAMP) ## Import a filled workbook into the review register: make review-import FILE=... [FORCE=1]
 	$(PY) -m isnote.cli review-import --params "$$PARAMS" --file "$$FILE" $${FORCE:+--force}
+
+# arguments reach the command through the environment, never through the shell's text
+screening-report: export ISNOTE_PARAMS := $(PARAMS)
+screening-report: export ISNOTE_LABELS := $(LABELS)
+screening-report: $(ENV_STAMP) ## Per signal, the operations it flags; with LABELS=file.csv (op_id;attendu) its precision and recall
+	$(PY) -m isnote.cli screening-report
 
 browser-deps: ## Install headless Chromium and poppler-utils from Debian (browser and PDF checks), if missing
 	@{ command -v chromium >/dev/null 2>&1 && command -v pdftotext >/dev/null 2>&1; } || { \

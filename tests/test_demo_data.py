@@ -176,7 +176,7 @@ def test_readme_counts_match_data():
 
 def test_normalise_and_keywords():
     assert normalise("L’Évaluation de l'IMPACT  social – œuvre") == "l evaluation de l impact social oeuvre"
-    kw = KeywordGroups.from_yaml(yaml.safe_load((PROJECT_ROOT / "params" / "keywords.yaml").read_text(encoding="utf-8")))
+    kw = KeywordGroups.from_yaml(yaml.safe_load((PROJECT_ROOT / "params" / "keywords_note_2019.yaml").read_text(encoding="utf-8")))
     assert kw.preidentified(["Une démarche INNOVANTE de recrutement"])
     assert kw.preidentified(["l'évaluation de l’impact de l'action"])
     assert not kw.preidentified(["Rénovation de logements ; rénover les locaux ; Innov'emploi"])
@@ -184,7 +184,7 @@ def test_normalise_and_keywords():
 
 
 def test_actor_matching_and_survey_numbers():
-    am = ActorMatcher.from_yaml(yaml.safe_load((PROJECT_ROOT / "params" / "actors.yaml").read_text(encoding="utf-8")))
+    am = ActorMatcher.from_yaml(yaml.safe_load((PROJECT_ROOT / "params" / "actors_note_2019.yaml").read_text(encoding="utf-8")))
     assert am.strict("CRESS Pays de la Loire") == "CRESS"
     assert am.strict("Active, Pole de l'Economie Solidaire") == "Pôle de l'économie solidaire"
     assert am.strict("ECONOMIE SOLIDAIRE ET INSERTION ACTIVE") == "France Active"

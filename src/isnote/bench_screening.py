@@ -2,9 +2,13 @@
 
 Builds N synthetic operations (default 1,000,000) of about 450 characters spread over the six
 text fields, by sampling from a few hundred French text fragments (accents, typographic
-apostrophes, dashes, capitals, irregular spaces; a small share of them carry screening keywords
-or ecosystem actor names). Then times what `isnote.screening` does on the texts: normalisation,
-keyword search with evidence, hits per operation and group, actor matching; and reports the peak
+apostrophes, dashes, capitals, irregular spaces; the ordinary fragments carry no keyword of either
+keyword set, and a small share of the fragments (--keyword-rate) carry screening keywords
+or ecosystem actor names, an intervention category and a specific objective). Then times what
+`isnote.screening` does on the texts: normalisation, keyword search with evidence, hits per
+operation and group, actor matching (with the key that matched), structured signals and the
+rule-based ranking of every operation, with the real-list sets (params/keywords.yaml,
+params/actors.yaml, unless --keywords/--actors say otherwise); and reports the peak
 resident memory of the process (ru_maxrss). Prints one JSON line: {n_ops, chars_per_op, seconds,
 peak_mb, ...}. Target: <= 15 s and <= 3 GB on the project machine (2 cores).
 """
@@ -32,7 +36,7 @@ _OBJECTS = ["d’un parcours d’insertion", "des bénéficiaires du RSA", "de l
             "des jeunes éloignés de l'emploi", "de la plateforme mobilité", "du suivi individualisé",
             "des personnes en situation de handicap", "d’une équipe pluridisciplinaire",
             "des SIAE du territoire", "de la clause sociale", "de l’accueil de jour",
-            "de la rénovation énergétique", "d'un atelier vélo", "d’une épicerie solidaire"]
+            "de la rénovation énergétique", "d'un atelier vélo", "d’une épicerie sociale"]
 _TAILS = ["vers l’emploi stable.", "sur le territoire — zone rurale.", "en lien avec Pôle emploi ;",
           "(année 2018).", "pour 120 participants.", "avec les partenaires locaux…",
           "au sein du quartier prioritaire.", "dans le cadre du PLIE.", "« pas à pas ».",
@@ -46,13 +50,20 @@ _KEYWORD_FRAGMENTS = [
     "Expérimentation et essaimage de l'action.",
     "Implication des usagers et des parties prenantes.",
     "Économie circulaire et réemploi des matériaux.",
+    "Soutien aux entreprises sociales et à l’ESS du territoire.",
+    "Vélos recyclés, tiers-lieu coopératif.",
+    "Expérimentation Territoire zéro chômeur de longue durée.",
 ]
 _NAMES = ["Association", "ASS", "SARL", "Régie de quartier", "Mission locale", "Centre social",
           "Maison de l'emploi", "CCAS", "Conseil départemental", "Atelier", "Chantier école", "SCIC"]
 _PLACES = ["du Nord", "de Lyon", "de l'Oise", "Pays de la Loire", "d’Aquitaine", "de Bretagne",
            "du Val-de-Marne", "de la Creuse", "Sud", "Ouest", "de Valenciennes", "Auvergne"]
+_NAMES += ["Direction régionale Pôle emploi", "Fédération régionale des CIDFF", "Union régionale de l'artisanat"]
 _ACTOR_NAMES = ["CRESS Pays de la Loire", "AVISE", "France Active Bretagne", "Fonda",
-                "Pôle de l'économie solidaire", "Antropia ESSEC"]
+                "Pôle de l'économie solidaire", "Antropia ESSEC", "Bretagne Active", "Limousin Actif",
+                "URSCOP Occitanie", "Union régionale des SCOP de Bretagne", "Coopérative d'activité et d'emploi Oxalis"]
+_CATEGORIES = ["137", "136", "140", "149", "138", "153", ""]
+_OBJECTIVES = ["ESO4.1", "ESO4.01", "4.1", "ESO4.6", "ESO4.7", "3913", "3911", ""]
 
 
 def _fragments(rng: np.random.Generator) -> tuple[pa.Array, pa.Array]:
@@ -90,6 +101,10 @@ def build_operations(n: int, seed: int = 0, keyword_rate: float = 0.01) -> pd.Da
     name_idx[is_actor] = len(names) - len(_ACTOR_NAMES) + rng.integers(0, len(_ACTOR_NAMES), int(is_actor.sum()))
     cols = {
         "op_id": pa.chunked_array([pc.cast(pa.array(201700000 + np.arange(n)), pa.large_string())]),
+        "category_code": pa.chunked_array([pa.array(_CATEGORIES, type=pa.large_string()).take(
+            pa.array(rng.integers(0, len(_CATEGORIES), size=n)))]),
+        "os": pa.chunked_array([pa.array(_OBJECTIVES, type=pa.large_string()).take(
+            pa.array(rng.integers(0, len(_OBJECTIVES), size=n)))]),
         "title": field(1),
         "beneficiary": pa.chunked_array([names.take(pa.array(name_idx))]),
         "call_title": field(1),
@@ -101,20 +116,32 @@ def build_operations(n: int, seed: int = 0, keyword_rate: float = 0.01) -> pd.Da
     return pd.DataFrame({k: pd.Series(pd.array(v, dtype=dtype), copy=False) for k, v in cols.items()})
 
 
-def run(n: int = 1_000_000, params_path: str | None = None, seed: int = 0, keyword_rate: float = 0.01) -> dict:
-    from .screening import TEXT_FIELDS, text_screen
+def run(n: int = 1_000_000, params_path: str | None = None, seed: int = 0, keyword_rate: float = 0.01,
+        keywords_path: str | None = None, actors_path: str | None = None) -> dict:
+    from . import ranking as rk
+    from .config import load_yaml, resolve
+    from .screening import TEXT_FIELDS, evidence_hits, text_screen
+    from .signals import compile_structured, structured_hits
     from .textsearch import _tables, compile_groups
 
-    params = load_params(params_path)
-    groups = compile_groups(params.yaml("keywords"))
-    actors = params.yaml("actors")
+    params = load_params(params_path) if params_path else None
+    kw = params.yaml("keywords") if params else load_yaml(resolve(keywords_path or "params/keywords.yaml"))
+    actors = params.yaml("actors") if params else load_yaml(resolve(actors_path or "params/actors.yaml"))
+    groups = compile_groups(kw)
+    signals = compile_structured(kw)
     t0 = time.perf_counter()
     ops = build_operations(n, seed=seed, keyword_rate=keyword_rate)
     build_s = time.perf_counter() - t0
     chars = float(sum(pc.sum(pc.utf8_length(pa.array(ops[f]))).as_py() for f in TEXT_FIELDS)) / max(n, 1)
     _tables()                                   # one-off table building, not per row (0.1 s)
     t = time.perf_counter()
-    res = text_screen(ops, groups, actors)
+    # as isnote.screening.screen does: hits and actors for every operation, structured signals,
+    # ranking of all, evidence (context of each hit) for the pre-identified operations only
+    res = text_screen(ops, groups, actors, evidence=False)
+    sflags = structured_hits(ops, signals)
+    feats = rk.build_features(res.counts, groups, sflags, signals, res.actor)
+    ranked = rk.rank(feats, rk.fit(None, None, feats))
+    ev = evidence_hits(ops, np.flatnonzero(feats.strong), groups)
     seconds = time.perf_counter() - t
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     return {
@@ -126,7 +153,11 @@ def run(n: int = 1_000_000, params_path: str | None = None, seed: int = 0, keywo
         "keyword_rate": keyword_rate,
         "hit_rows": int(len(res.hits)),
         "ops_with_hits": int(res.hits["row"].nunique()),
+        "evidence_rows": int(len(ev)),
         "ops_with_actor": int(res.actor.notna().sum()),
+        "ops_strong": int(feats.strong.sum()),
+        "ops_scored": int((ranked["score"] > 0).sum()),
+        "groups": len(groups), "structured_signals": len(signals),
         "targets": {"seconds": 15.0, "peak_mb": 3072.0},
     }
 
@@ -134,13 +165,16 @@ def run(n: int = 1_000_000, params_path: str | None = None, seed: int = 0, keywo
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m isnote.bench_screening", description=__doc__.splitlines()[0])
     ap.add_argument("--n", type=int, default=1_000_000, help="number of synthetic operations")
-    ap.add_argument("--params", default=None, help="parameters file (keywords and actors)")
+    ap.add_argument("--params", default=None, help="parameters file (its keywords and actors; default: the "
+                    "real-list sets params/keywords.yaml and params/actors.yaml)")
+    ap.add_argument("--keywords", default=None, help="keywords file (default params/keywords.yaml)")
+    ap.add_argument("--actors", default=None, help="actors file (default params/actors.yaml)")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--keyword-rate", type=float, default=0.01,
                     help="share of text fragments carrying a keyword (default 0.01: ~7%% of operations hit)")
     ap.add_argument("--json", action="store_true", help="print only the JSON line")
     args = ap.parse_args(argv)
-    result = run(args.n, args.params, args.seed, args.keyword_rate)
+    result = run(args.n, args.params, args.seed, args.keyword_rate, args.keywords, args.actors)
     if not args.json:
         ok = result["seconds"] <= 15.0 and result["peak_mb"] <= 3072.0
         print(f"{result['n_ops']:,} opérations de {result['chars_per_op']:.0f} caractères : "

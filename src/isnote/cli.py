@@ -6,6 +6,7 @@ sub-parser and returns an exit status. Errors about the user's input (IsnoteErro
 
     isnote review-export --params params/demo.yaml
     isnote review-import --params params/demo.yaml --file data/demo/revue/a_relire_registre_revue.xlsx [--force]
+    isnote screening-report --params params/demo.yaml [--labels labels.csv] [--out folder]
 """
 
 from __future__ import annotations
@@ -160,6 +161,36 @@ command("review-export", "écrire le classeur des opérations candidates à revo
         _review_export_args)(_review_export)
 command("review-import", "importer un classeur rempli dans le registre de revue",
         _review_import_args)(_review_import)
+
+
+# --------------------------------------------------------------------------------------------
+# screening report
+
+
+def _screening_report(args: argparse.Namespace) -> int:
+    import os
+
+    from .config import load_params
+    from .screening_report import format_summary, run
+
+    # `make screening-report` passes its arguments through the environment (never the shell)
+    params = load_params(args.params or os.environ.get("ISNOTE_PARAMS") or None)
+    labels = args.labels or os.environ.get("ISNOTE_LABELS") or None
+    out = args.out or os.environ.get("ISNOTE_OUT") or None
+    summary, flagged, info, folder = run(params, labels, out)
+    print(format_summary(summary, info))
+    print(f"Tableaux écrits : {folder / 'signaux.csv'}, {folder / 'operations_signalees.csv'}")
+    return 0
+
+
+def _screening_report_args(p: argparse.ArgumentParser) -> None:
+    _params_arg(p)
+    p.add_argument("--labels", default=None, help="jeu étiqueté : CSV op_id ; attendu (oui/non)")
+    p.add_argument("--out", default=None, help="dossier des tableaux (défaut : <sortie>/screening_report)")
+
+
+command("screening-report", "ce que signale chaque signal du repérage (et sa précision sur un jeu étiqueté)",
+        _screening_report_args)(_screening_report)
 
 
 # --------------------------------------------------------------------------------------------

@@ -475,7 +475,8 @@ def annex_method_html(params: Params, layout: Layout) -> str:
         groups = {}
     parts.append("<p>Les motifs sont des expressions régulières appliquées au texte normalisé "
                  "(minuscules, sans accents ni apostrophes) et reconnus en mots entiers.</p>")
-    rows = [(g.get("label", k), "oui" if g.get("preidentify") else "non", g.get("criterion", "") or "",
+    from .textsearch import group_is_strong
+    rows = [(g.get("label", k), "oui" if group_is_strong(g) else "non", g.get("criterion", "") or "",
              "<br>".join(f"<code>{esc(p)}</code>" for p in g.get("patterns", [])))
             for k, g in groups.items()]
     parts.append(_simple_table("Groupes de mots-clés", ["Groupe", "Pré-identifie", "Critère de la grille", "Motifs"],

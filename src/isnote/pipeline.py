@@ -57,11 +57,12 @@ STEPS: tuple[Step, ...] = (
          # only the decisions of earlier waves matter here (continuations); the current wave's
          # decisions are read by the typology step, so changing them does not rerun the screening
          params_keys=(("keywords",), ("actors",), ("typology",), ("review_register@previous",)),
-         after=("ingest",), modules=("textsearch", "screening", "review")),
+         after=("ingest",), modules=("textsearch", "screening", "review", "signals", "ranking")),
     Step("typology", "03_typology.ipynb",
          params_keys=(("typology",), ("review_register",)),
          after=("ingest", "screening"),
-         modules=("typology", "review", "tables", "checks", "export", "screening", "textsearch")),
+         modules=("typology", "review", "tables", "checks", "export", "screening", "textsearch", "signals",
+                  "capture")),
     Step("fse", "04_resultats_fse.ipynb",
          params_keys=(("nomenclature",), ("survey_themes",), ("review_register",), ("typology",)),
          after=("ingest", "screening"),

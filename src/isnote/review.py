@@ -77,7 +77,12 @@ INFO_LABELS_TODO = {
     "os": "OS",
     "region": "Région",
     "ct": "Coût total (€)",
+    "rank": "Rang",
+    "score": "Score de classement",
+    "signals": "Indices du classement (poids)",
     "sources": "Sources",
+    "actor": "Acteur reconnu",
+    "actor_key": "Mots reconnus dans le nom du porteur",
     "evidence": "Éléments trouvés",
     "continuation_of": "Suite de (vague précédente)",
     "sugg_score_besoin": "Besoin suggéré",
@@ -97,7 +102,8 @@ INFO_LABELS_DONE = {
     "statut": "Statut",
 }
 WIDTHS = {"op_id": 13, "programme": 10, "wave": 7, "vague": 7, "title": 42, "beneficiary": 30, "os": 7,
-          "region": 18, "ct": 13, "sources": 18, "evidence": 70, "continuation_of": 14,
+          "region": 18, "ct": 13, "sources": 18, "evidence": 70, "rank": 7, "score": 10, "signals": 45,
+          "actor": 22, "actor_key": 22, "continuation_of": 14,
           "suggested_category": 24, "category_rule": 28, "decision": 11, "categorie": 28,
           "caractere_innovant": 40, "justification": 40, "relecteur": 14, "date_decision": 12,
           "statut": 18, "emblematique": 12}
@@ -432,6 +438,9 @@ def _to_review_rows(candidates: pd.DataFrame, operations: pd.DataFrame, register
     todo = todo.merge(pending.drop_duplicates(KEY), on=KEY, how="left")
     for c in DECISION_FIELDS:
         todo[c] = todo[c].fillna("")
+    if "score" in todo.columns:       # by decreasing ranking score: the most likely first
+        todo = todo.sort_values(["programme", "op_id"], kind="stable")
+        return todo.sort_values("score", ascending=False, kind="stable").reset_index(drop=True)
     return todo.sort_values(["programme", "op_id"], kind="stable").reset_index(drop=True)
 
 
@@ -459,7 +468,7 @@ def _write_sheet(ws, frame: pd.DataFrame, labels: Mapping[str, str], inputs: Seq
     wrap = Alignment(wrap_text=True, vertical="top")
     for row in values.itertuples(index=False, name=None):
         ws.append([_safe(v) for v in row])
-    for k in ("evidence", "title", "justification", "caractere_innovant"):
+    for k in ("evidence", "title", "justification", "caractere_innovant", "signals"):
         if k in letters:
             for cell in ws[letters[k]][1:]:
                 cell.alignment = wrap

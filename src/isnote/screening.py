@@ -8,8 +8,11 @@ Sources of a candidate (each a flag, see docs/architecture.md):
 - lot 5: the operation is on the IEJ lot-5 list;
 - continuation (a flag, not a source): the candidate's beneficiary had an operation retained in
   the previous wave (exact or close name), shown apart as a possible continuation.
-Pre-identified = text or actor. Suggested scores and category only help the reviewer: the
-decision is the review register's (isnote.review).
+Pre-identified = text or actor. A keyword group is strong (`role: strong`, it pre-identifies) or
+weak (it only raises the ranking score); a strong structured signal (isnote.signals: intervention
+category, specific objective) counts as the text source. Every operation of the wave is ranked
+(isnote.ranking): score, rank and the signals that raised it, for the candidates too. Suggested
+scores and category only help the reviewer: the decision is the review register's (isnote.review).
 """
 
 from __future__ import annotations
@@ -24,8 +27,9 @@ import pyarrow.compute as pc
 
 from .config import Params
 from .errors import InputError
+from .signals import compile_structured, structured_evidence, structured_hits
 from .textsearch import (CRITERIA, STR_DTYPE, Group, _to_arrow, compile_groups, find_hits,
-                         match_actors, match_names, normalise)
+                         match_actors_detail, match_names, normalise)
 
 TEXT_FIELDS = ("title", "beneficiary", "call_title", "description", "actions", "results", "category_label")
 FIELD_LABELS = {"title": "intitulé", "beneficiary": "bénéficiaire", "call_title": "appel à projets",
@@ -52,6 +56,7 @@ class TextScreen:
     hits: pd.DataFrame          # long: row, field, group, count, match, context
     counts: pd.DataFrame        # wide: hits_<group> per row (RangeIndex of the operations)
     actor: pd.Series            # matched actor name or NA per row
+    actor_key: pd.Series | None = None   # the normalised words of the name that matched the actor
 
 
 @dataclass
@@ -62,6 +67,9 @@ class ScreeningResult:
     key_figures: dict
     hits: pd.DataFrame = field(default_factory=pd.DataFrame)        # evidence, long form
     groups: list[Group] = field(default_factory=list)
+    ranking: pd.DataFrame = field(default_factory=pd.DataFrame)     # every operation of the wave
+    ranking_kf: dict = field(default_factory=dict)                  # `ranking` key-figures block
+    signals: list = field(default_factory=list)                     # structured signals
 
 
 # --------------------------------------------------------------------------------------------
@@ -90,10 +98,24 @@ def text_screen(operations: pd.DataFrame, groups: Sequence[Group], actors_yaml: 
     wide = wide.reindex(index=range(len(ops)), columns=names).fillna(0).astype("int64")
     wide.columns = [f"hits_{c}" for c in names]
     wide.index = pd.RangeIndex(len(ops))
-    actor = match_actors(ops["beneficiary"] if "beneficiary" in ops.columns
-                         else pd.Series([pd.NA] * len(ops), dtype=STR_DTYPE), actors_yaml)
-    actor.index = pd.RangeIndex(len(ops))
-    return TextScreen(hits=hits, counts=wide, actor=actor)
+    found = match_actors_detail(ops["beneficiary"] if "beneficiary" in ops.columns
+                                else pd.Series([pd.NA] * len(ops), dtype=STR_DTYPE), actors_yaml)
+    found.index = pd.RangeIndex(len(ops))
+    return TextScreen(hits=hits, counts=wide, actor=found["actor"].rename("actor"), actor_key=found["actor_key"])
+
+
+def evidence_hits(operations: pd.DataFrame, rows: np.ndarray, groups: Sequence[Group]) -> pd.DataFrame:
+    """Keyword hits with their context for the given rows only (the candidates): the costly
+    context extraction is not done for the whole wave. `row` refers to `operations`' positions."""
+    rows = np.asarray(rows, dtype=np.int64)
+    ops = operations.reset_index(drop=True)
+    frame = pd.DataFrame({"row": rows})
+    for f in TEXT_FIELDS:
+        if f in ops.columns:
+            frame[f] = ops[f].to_numpy()[rows] if len(rows) else ops[f].iloc[:0].to_numpy()
+            frame[f] = frame[f].astype(ops[f].dtype) if len(rows) else frame[f]
+    hits = find_hits(frame, TEXT_FIELDS, groups, evidence=True, id_column="row")
+    return hits.rename(columns={"op_id": "row"})
 
 
 # --------------------------------------------------------------------------------------------
@@ -287,7 +309,7 @@ def normalised_documents(ops: pd.DataFrame) -> pd.Series:
 def screen(operations: pd.DataFrame, survey: pd.DataFrame | None, lot5: pd.DataFrame | None,
            register: pd.DataFrame | None, params: Params, *, excluded: pd.DataFrame | None = None,
            groups: Sequence[Group] | None = None, actors: Mapping | None = None,
-           typology: Mapping | None = None) -> ScreeningResult:
+           typology: Mapping | None = None, signals: Sequence | None = None) -> ScreeningResult:
     """Screen the current wave (params `current_wave`) of both programmes.
 
     `register` is the review register (isnote.review.read_register); `excluded` (optional) lets
@@ -307,9 +329,18 @@ def screen(operations: pd.DataFrame, survey: pd.DataFrame | None, lot5: pd.DataF
     ops["wave"] = ops["wave"].astype(str)
     cur = ops[ops["wave"] == cw].reset_index(drop=True)
 
-    ts = text_screen(cur, groups, actors)
+    if signals is None:
+        signals = compile_structured(params.yaml("keywords"), params.path("keywords")) \
+            if params.get("keywords") else []
+    signals = list(signals)
+
+    ts = text_screen(cur, groups, actors, evidence=False)      # evidence: for the candidates only (below)
     pre_cols = [f"hits_{g.name}" for g in groups if g.preidentify]
     src_text = (ts.counts[pre_cols].sum(axis=1) > 0).to_numpy() if pre_cols else np.zeros(len(cur), bool)
+    sflags = structured_hits(cur, signals)
+    strong_sig = [f"sig_{x.name}" for x in signals if x.preidentify]
+    if strong_sig:                     # a strong structured signal counts as the text source
+        src_text = src_text | (sflags[strong_sig].sum(axis=1) > 0).to_numpy()
     src_actor = ts.actor.notna().to_numpy()
 
     refs = survey_references(survey, ops, cw, excluded)
@@ -345,17 +376,26 @@ def screen(operations: pd.DataFrame, survey: pd.DataFrame | None, lot5: pd.DataF
     cand["continuation_of"] = cont_of.to_numpy()[rows]
     counts = ts.counts.iloc[rows].reset_index(drop=True)
     cand = pd.concat([cand, counts], axis=1)
-    ev = _evidence(ts.hits, groups, rows)
+    cand_hits = evidence_hits(cur, rows, groups)
+    ev = _evidence(cand_hits, groups, rows)
     extra = _source_evidence(cur, rows, ts.actor, refs, lot5, cont_of, pw)
     text_ev = pd.Series(rows).map(ev).fillna("").astype(object)
-    cand["evidence"] = _join_lines([text_ev, extra], "\n")
+    sig_ev = pd.Series(structured_evidence(cur, signals, sflags).to_numpy()[rows], dtype=object)
+    cand["evidence"] = _join_lines([text_ev, sig_ev, extra], "\n")
     cand["actor"] = ts.actor.iloc[rows].reset_index(drop=True)
+    cand["actor_key"] = (ts.actor_key.iloc[rows].reset_index(drop=True) if ts.actor_key is not None
+                         else pd.Series(pd.NA, index=cand.index, dtype=STR_DTYPE))
+    for x in signals:
+        cand[f"sig_{x.name}"] = sflags[f"sig_{x.name}"].to_numpy()[rows]
+    ranked, ranking_kf = _ranking(cur, ts, sflags, groups, signals, actors, ops, register, pw)
+    for c in ("score", "rank", "signals"):
+        cand[c] = ranked[c].to_numpy()[rows]
     scores = suggested_scores(counts, groups)
     cand = pd.concat([cand, scores], axis=1)
     docs = normalised_documents(cur.loc[rows].reset_index(drop=True))
     cand = pd.concat([cand, suggest_category(docs, typology, params.path("typology"))], axis=1)
-    for c in ("op_id", "programme", "wave", "sources", "continuation_of", "evidence", "actor",
-              "suggested_category", "category_rule"):
+    for c in ("op_id", "programme", "wave", "sources", "continuation_of", "evidence", "actor", "actor_key",
+              "suggested_category", "category_rule", "signals"):
         cand[c] = cand[c].astype(STR_DTYPE)
     for c in ("src_text", "src_actor", "src_survey", "src_lot5", "preidentified", "continuation"):
         cand[c] = cand[c].astype(bool)
@@ -365,8 +405,39 @@ def screen(operations: pd.DataFrame, survey: pd.DataFrame | None, lot5: pd.DataF
     funnel = _funnel(cur, pre, src_text, src_actor, src_survey, src_lot5, continuation, is_cand,
                      decision, refs, lot5_ids, ops, cw)
     kf = _key_figures(funnel, cw)
+    ranking_all = pd.concat([cur[["op_id", "programme"]].reset_index(drop=True), ranked,
+                             pd.DataFrame({"preidentified": pre, "candidate": is_cand})], axis=1)
+    ranking_all = ranking_all.sort_values("rank", kind="stable").reset_index(drop=True)
     return ScreeningResult(candidates=cand, funnel=funnel, survey_refs=refs, key_figures=kf,
-                           hits=_hits_with_ids(ts.hits, cur), groups=list(groups))
+                           hits=_hits_with_ids(cand_hits, cur), groups=list(groups), ranking=ranking_all,
+                           ranking_kf=ranking_kf, signals=signals)
+
+
+def _ranking(cur: pd.DataFrame, ts: TextScreen, sflags: pd.DataFrame, groups, signals, actors: Mapping,
+             ops: pd.DataFrame, register: pd.DataFrame | None, pw: str | None) -> tuple[pd.DataFrame, dict]:
+    """Score and rank of every operation of the wave (isnote.ranking); the model is learnt from the
+    decisions of the previous wave when the register holds some."""
+    from . import ranking as rk
+
+    actor_weight = float(actors.get("actor_weight", 2.0)) if isinstance(actors, Mapping) else 2.0
+    feats = rk.build_features(ts.counts, groups, sflags, signals, ts.actor, actor_weight)
+    train, y, evaluation = None, None, None
+    if pw is not None and register is not None and len(register):
+        prev = ops[ops["wave"] == pw].reset_index(drop=True)
+        decision = _register_status(prev, register).to_numpy()
+        if len(prev) and (decision != "").any():
+            prev = prev.assign(_o=np.arange(len(prev))).sort_values(["programme", "op_id"], kind="stable")
+            decision = decision[prev["_o"].to_numpy()]
+            prev = prev.drop(columns="_o").reset_index(drop=True)
+            pts = text_screen(prev, groups, actors, evidence=False)
+            train = rk.build_features(pts.counts, groups, structured_hits(prev, signals), signals, pts.actor,
+                                      actor_weight)
+            y = (decision == "retenue").astype("int64")
+            evaluation = rk.evaluate(train, y, int((decision != "").sum()))
+            evaluation["wave"] = pw
+    model = rk.fit(train, y, feats)
+    ranked = rk.rank(feats, model)
+    return ranked, rk.key_figures(model, feats, evaluation, pw, ranked)
 
 
 def _hits_with_ids(hits: pd.DataFrame, cur: pd.DataFrame) -> pd.DataFrame:

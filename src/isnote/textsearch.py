@@ -284,6 +284,11 @@ class Group:
     patterns: tuple[str, ...]
     preidentify: bool = False
     criterion: str | None = None
+    weight: float | None = None          # weight in the rule-based ranking score (default: 2 strong, 1 weak)
+
+    @property
+    def rank_weight(self) -> float:
+        return float(self.weight) if self.weight is not None else (2.0 if self.preidentify else 1.0)
 
     @property
     def alternation(self) -> str:
@@ -292,6 +297,31 @@ class Group:
     @property
     def regex(self) -> str:
         return rf"\b(?:{self.alternation})\b"
+
+
+# `role` of a keyword group: pre-identifying (strong) or scoring only (weak)
+ROLES_STRONG = ("pre-identification", "preidentification", "strong", "fort")
+ROLES_WEAK = ("score", "weak", "faible")
+
+
+def group_is_strong(spec: Mapping, source="keywords.yaml", name: str = "") -> bool:
+    """Whether a keyword group (or structured signal) pre-identifies.
+
+    `role: strong` (or `pre-identification`) / `role: weak` (or `score`) when given; otherwise the
+    older key `preidentify: true|false`; otherwise strong (a group pre-identifies by default).
+    """
+    role = spec.get("role")
+    if role is not None:
+        r = normalise_text(str(role)).replace(" ", "-")
+        if r in ROLES_STRONG:
+            return True
+        if r in ROLES_WEAK:
+            return False
+        raise InputError(source, "rôle inconnu", column=f"{name}.role" if name else "role", value=role,
+                         expected="strong (pré-identifie) ou weak (score seulement)")
+    if "preidentify" in spec:
+        return bool(spec.get("preidentify"))
+    return True
 
 
 def _check_re2(pattern: str, file, column: str) -> None:
@@ -332,8 +362,12 @@ def compile_groups(keywords_yaml: Mapping | str | Path) -> list[Group]:
         if criterion is not None and criterion not in CRITERIA:
             raise InputError(source, "critère inconnu", column=f"groups.{name}.criterion", value=criterion,
                              expected=", ".join(CRITERIA))
+        weight = spec.get("weight")
+        if weight is not None and (isinstance(weight, bool) or not isinstance(weight, (int, float)) or weight < 0):
+            raise InputError(source, "poids invalide", column=f"groups.{name}.weight", value=weight,
+                             expected="un nombre positif ou nul")
         g = Group(name=name, label=str(spec.get("label") or name), patterns=patterns,
-                  preidentify=bool(spec.get("preidentify", False)), criterion=criterion)
+                  preidentify=group_is_strong(spec, source, name), criterion=criterion, weight=weight)
         _check_re2(g.regex, source, f"groups.{name}.patterns")
         groups.append(g)
     return groups
@@ -447,41 +481,198 @@ def _acronym(key: str) -> str | None:
     return acro if len(acro) >= 4 and acro.isalpha() else None
 
 
+# Words that never distinguish an actor on their own: a key made only of them (after
+# normalisation) is refused. Region and department names (TERRITORIES) are generic too.
+GENERIC_WORDS = frozenset("""
+a au aux d de des du en et l la le les pour par sur un une
+association associations asso ass federation federations federal federale union unions
+regional regionale regionales regionaux region regions
+departemental departementale departementales departementaux departement departements
+national nationale nationales nationaux territorial territoriale territoriaux local locale locaux
+interregional interregionale intercommunal intercommunale communal communale
+direction directions delegation comite comites maison maisons centre centres conseil groupement
+syndicat syndicats chambre chambres collectif reseau reseaux pole poles agence institut office
+mission service services plateforme espace cooperation
+confederation generale general generales generaux societe societes entreprise entreprises emploi insertion
+formation initiative initiatives
+france francais francaise metropole ville commune communaute agglomeration pays
+sas sasu sarl sa eurl gip gie fondation
+""".split())
+
+# Regions (current and former) and departments, normalised: `{territory}` in an actor pattern.
+TERRITORIES = tuple(sorted(set("""
+alsace aquitaine auvergne bourgogne bretagne centre champagne ardenne corse franche comte guadeloupe
+guyane martinique mayotte reunion languedoc roussillon limousin lorraine midi pyrenees nord pas calais
+normandie basse haute picardie poitou charentes provence alpes cote azur paca rhone loire
+ile france idf grand est hauts occitanie nouvelle pays val
+ain aisne allier ardeche ardennes ariege aube aude aveyron bouches calvados cantal charente cher correze
+creuse dordogne doubs drome eure finistere gard garonne gers gironde herault ille vilaine indre isere jura
+landes loiret lot marne mayenne meurthe moselle meuse morbihan nievre oise orne puy dome
+saone sarthe savoie seine somme tarn vaucluse vendee vienne vosges yonne essonne hauts yvelines
+marne maritime atlantiques ardeche lozere manche deux sevres var
+""".split())))
+
+
+def generic_words(actors_yaml: Mapping) -> frozenset[str]:
+    """GENERIC_WORDS + TERRITORIES + the file's legal-form words (except those it lists as
+    distinctive) + its own `generic_words`, all normalised."""
+    extra = [normalise_text(str(w)) for w in (actors_yaml.get("generic_words") or [])]
+    legal = [normalise_text(str(w)) for w in (actors_yaml.get("legal_form_words") or [])]
+    distinctive = {normalise_text(str(w)) for w in (actors_yaml.get("distinctive_words") or ["scop", "scic"])}
+    words = set(GENERIC_WORDS) | set(TERRITORIES) | {w for w in legal + extra if w}
+    words |= {t for w in extra + list(actors_yaml.get("territories") or []) for t in normalise_text(str(w)).split()}
+    return frozenset(w for w in words if w not in distinctive)
+
+
+def is_distinctive(key: str, generic: frozenset[str]) -> bool:
+    """A key is distinctive when one of its words is not generic and has at least 3 letters."""
+    return any(w not in generic and len(w) >= 3 and not w.isdigit() for w in key.split())
+
+
+@dataclass(frozen=True)
+class Actor:
+    """An ecosystem actor of params/actors.yaml, compiled for matching."""
+
+    name: str
+    kind: str
+    keys: tuple[str, ...]           # matched on the name key (legal-form words removed)
+    full_keys: tuple[str, ...]      # matched on the normalised name (legal-form words kept)
+    patterns: tuple[str, ...]       # RE2 on the normalised name ({territory} expanded)
+
+    def regex(self, which: str) -> str | None:
+        alts = {"keys": [re.escape(k) for k in sorted(self.keys, key=lambda s: (-len(s), s))],
+                "full": [re.escape(k) for k in sorted(self.full_keys, key=lambda s: (-len(s), s))]
+                + [f"(?:{p})" for p in self.patterns]}[which]
+        return (r"\b(?:" + "|".join(alts) + r")\b") if alts else None
+
+
+def compile_actors(actors_yaml: Mapping, source="actors.yaml") -> list[Actor]:
+    """Actors of the parsed actors file, their keys checked.
+
+    Each name and alias gives a key: the normalised name without legal-form words when that is
+    distinctive, otherwise the whole normalised name (so "Union régionale des SCOP" is looked for
+    as such, never as "régionale"); a name that is not distinctive either way is refused. An
+    actor may also give `patterns` (RE2 on the normalised name, `{territory}` standing for any
+    region or department name: "{territory} activ(?:e|es|s)?" for the former regional members of
+    France Active). Acronyms of names of four words or more are derived unless
+    `derive_acronyms: false`; a derived acronym that is not distinctive is dropped.
+    """
+    legal = actors_yaml.get("legal_form_words") or []
+    generic = generic_words(actors_yaml)
+    territories = sorted({normalise_text(str(t)) for t in (actors_yaml.get("territories") or TERRITORIES)}
+                         - {""}, key=lambda s: (-len(s), s))
+    territory_rx = "(?:" + "|".join(re.escape(t) for t in territories) + ")"
+    derive = bool(actors_yaml.get("derive_acronyms", True))
+    out: list[Actor] = []
+    seen: dict[str, str] = {}
+    for i, spec in enumerate(actors_yaml.get("actors") or []):
+        if not isinstance(spec, Mapping) or not str(spec.get("name") or "").strip():
+            raise InputError(source, "acteur sans nom", column=f"actors[{i}]", expected="name, aliases, kind")
+        name = str(spec["name"])
+        variants = [name] + [str(a) for a in (spec.get("aliases") or [])]
+        stripped = name_key(pd.Series(variants, dtype=STR_DTYPE), legal).fillna("").tolist()
+        full = [normalise_text(v) for v in variants]
+        keys, full_keys = [], []
+        for raw, k, f in zip(variants, stripped, full):
+            if k and is_distinctive(k, generic):
+                keys.append(k)
+            elif f and is_distinctive(f, generic):
+                full_keys.append(f)
+            else:
+                raise InputError(source, f"la clé « {raw} » de l'acteur « {name} » n'est faite que de mots "
+                                 "génériques : elle signalerait des porteurs sans rapport avec l'acteur",
+                                 column=f"actors[{i}].aliases",
+                                 value=raw, expected="un nom ou un sigle distinctif (gardez le mot qui "
+                                 "distingue l'acteur, par exemple « SCOP » dans « Union régionale des SCOP »)")
+            acro = _acronym(k) if derive and k else None
+            if acro and is_distinctive(acro, generic):
+                keys.append(acro)
+        patterns = []
+        for p in spec.get("patterns") or []:
+            rx = str(p).replace("{territory}", territory_rx)
+            _check_re2(rf"\b(?:{rx})\b", source, f"actors[{i}].patterns")
+            probe = pa.array(["", *sorted(generic)], type=pa.large_string())
+            if pc.any(pc.match_substring_regex(probe, rf"^(?:{rx})$")).as_py():
+                raise InputError(source, f"un motif de l'acteur « {name} » reconnaît un mot générique seul",
+                                 column=f"actors[{i}].patterns", value=str(p),
+                                 expected="un motif qui exige un mot distinctif")
+            patterns.append(rx)
+        keys = [k for k in dict.fromkeys(keys) if k not in seen]
+        full_keys = [k for k in dict.fromkeys(full_keys) if k not in seen]
+        for k in keys + full_keys:
+            seen[k] = name
+        out.append(Actor(name=name, kind=str(spec.get("kind") or ""), keys=tuple(keys),
+                         full_keys=tuple(full_keys), patterns=tuple(patterns)))
+    return out
+
+
 def actor_keys(actors_yaml: Mapping) -> dict[str, str]:
     """Matching key -> actor name, for names, aliases and acronyms of params/actors.yaml."""
-    legal = actors_yaml.get("legal_form_words") or []
-    keys: dict[str, str] = {}
-    for actor in actors_yaml.get("actors") or []:
-        name = str(actor["name"])
-        variants = [name] + [str(a) for a in (actor.get("aliases") or [])]
-        kv = name_key(pd.Series(variants, dtype=STR_DTYPE), legal).tolist()
-        for k in list(kv):
-            acro = _acronym(k)
-            if acro:
-                kv.append(acro)
-        for k in kv:
-            if k and k not in keys:
-                keys[k] = name
-    return keys
+    return {k: a.name for a in compile_actors(actors_yaml) for k in a.keys + a.full_keys}
+
+
+def match_actors_detail(beneficiary: pd.Series, actors_yaml: Mapping | Sequence[Actor]) -> pd.DataFrame:
+    """Ecosystem actor found in each beneficiary name and the key that matched (or NA).
+
+    Columns `actor` (actor name) and `actor_key` (the normalised words that matched), on the
+    index of `beneficiary`. Whole words only. One combined pass finds the names that match any
+    actor; each actor is then looked for on those names only; the longest match wins (ties: the
+    first actor of the file).
+    """
+    actors = list(actors_yaml) if not isinstance(actors_yaml, Mapping) else compile_actors(actors_yaml)
+    legal = [] if not isinstance(actors_yaml, Mapping) else (actors_yaml.get("legal_form_words") or [])
+    index = beneficiary.index
+    empty = pd.DataFrame({"actor": pd.Series(pd.NA, index=index, dtype=STR_DTYPE),
+                          "actor_key": pd.Series(pd.NA, index=index, dtype=STR_DTYPE)})
+    if not actors or len(beneficiary) == 0:
+        return empty
+    full = pc.fill_null(_to_arrow(normalise(beneficiary)), "")
+    if legal:
+        rx = _legal_regex(legal)
+        stripped = pc.utf8_trim(pc.replace_substring_regex(pc.replace_substring_regex(full, rx, " "), " {2,}", " "), " ")
+    else:
+        stripped = full
+    rx_keys = [r for a in actors if (r := a.regex("keys"))]
+    rx_full = [r for a in actors if (r := a.regex("full"))]
+    hit = np.zeros(len(beneficiary), dtype=bool)
+    if rx_keys:
+        hit |= np.asarray(pc.match_substring_regex(stripped, "|".join(rx_keys)).to_numpy(zero_copy_only=False), bool)
+    if rx_full:
+        hit |= np.asarray(pc.match_substring_regex(full, "|".join(rx_full)).to_numpy(zero_copy_only=False), bool)
+    rows = np.flatnonzero(hit)
+    if rows.size == 0:
+        return empty
+    idx = pa.array(rows)
+    sub = {"keys": stripped.take(idx), "full": full.take(idx)}
+    best_len = np.zeros(rows.size, dtype=np.int64)
+    best_actor = np.full(rows.size, -1, dtype=np.int64)
+    best_key = np.full(rows.size, None, dtype=object)
+    for j, a in enumerate(actors):
+        for which in ("keys", "full"):
+            r = a.regex(which)
+            if not r:
+                continue
+            m = pc.extract_regex(sub[which], r"(?P<m>" + r + r")").combine_chunks()
+            words = np.asarray(m.field("m").to_pylist() if m.null_count < len(m) else [None] * len(m), dtype=object)
+            valid = np.asarray(m.is_valid().to_numpy(zero_copy_only=False), bool)
+            lengths = np.where(valid, pc.fill_null(pc.utf8_length(m.field("m")), 0).to_numpy(zero_copy_only=False), 0)
+            better = valid & (lengths > best_len)
+            best_len[better] = lengths[better]
+            best_actor[better] = j
+            best_key[better] = words[better]
+    names = np.array([a.name for a in actors], dtype=object)
+    actor = np.full(len(beneficiary), None, dtype=object)
+    key = np.full(len(beneficiary), None, dtype=object)
+    ok = best_actor >= 0
+    actor[rows[ok]] = names[best_actor[ok]]
+    key[rows[ok]] = best_key[ok]
+    return pd.DataFrame({"actor": pd.Series(actor, index=index, dtype=STR_DTYPE),
+                         "actor_key": pd.Series(key, index=index, dtype=STR_DTYPE)})
 
 
 def match_actors(beneficiary: pd.Series, actors_yaml: Mapping) -> pd.Series:
-    """Ecosystem actor found in each beneficiary name (whole words), or NA.
-
-    Tolerant to case, accents, punctuation and legal-form words (removed on both sides), to
-    aliases and to acronyms. One combined pattern over all keys (longest first).
-    """
-    keys = actor_keys(actors_yaml)
-    index = beneficiary.index
-    if not keys or len(beneficiary) == 0:
-        return pd.Series(pd.NA, index=index, dtype=STR_DTYPE, name="actor")
-    k = name_key(beneficiary, actors_yaml.get("legal_form_words") or [])
-    alts = sorted(keys, key=lambda s: (-len(s), s))
-    rx = r"\b(?P<m>" + "|".join(re.escape(a) for a in alts) + r")\b"
-    ext = pc.extract_regex(pc.fill_null(_to_arrow(k), ""), rx)
-    found = _to_series(pa.chunked_array([c.field("m") for c in ext.chunks], type=pa.large_string()),
-                       index=index)
-    return found.map(keys).astype(STR_DTYPE).rename("actor")
+    """Ecosystem actor found in each beneficiary name (whole words), or NA (see match_actors_detail)."""
+    return match_actors_detail(beneficiary, actors_yaml)["actor"].rename("actor")
 
 
 # --------------------------------------------------------------------------------------------

@@ -1,6 +1,6 @@
 """Text logic used by the demo generator to check its own output.
 
-It mirrors the screening described in params/keywords.yaml and params/actors.yaml:
+It mirrors the screening described in params/keywords_note_2019.yaml and params/actors_note_2019.yaml:
 
 - text is NORMALISED (lower case, accents removed, œ -> oe, æ -> ae, apostrophes and hyphens or
   dashes turned into spaces, spaces collapsed) and the patterns are matched as whole words;

@@ -1,6 +1,6 @@
 """French text banks of the synthetic demo data (all written for isnote).
 
-Ordinary texts must never contain a pre-identifying keyword of params/keywords.yaml (the
+Ordinary texts must never contain a pre-identifying keyword of params/keywords_note_2019.yaml (the
 generator checks it); they do use, now and then, the wording of the grid's criteria
 (expérimentation, parties prenantes, développement durable, mobilité...) and decoys such as
 « rénovation ». Candidate texts add one sentence from the HIT banks.
