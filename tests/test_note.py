@@ -82,16 +82,21 @@ def test_title_page_and_banner(run, tmp_path):
 def test_sections_numbered_and_toc_resolves(run):
     *_, result, html, soup = run
     h1 = [h.get_text(" ", strip=True) for h in soup.select("main h1")]
-    assert [t.split()[0] for t in h1[:6]] == ["1.", "2.", "3.", "4.", "5.", "6."]
-    assert h1[6].startswith("Annexe A")             # fiches went to the marker: no section of their own
+    assert h1[0] == "Synthèse"                      # first after the title page, unnumbered
+    assert [t.split()[0] for t in h1[1:7]] == ["1.", "2.", "3.", "4.", "5.", "6."]
+    # closing sections (content/fin), then the annexes; fiches went to the marker: no section of their own
+    assert h1[7] == "7. Conclusions et perspectives" and h1[8] == "8. Limites de la démarche"
+    assert h1[9].startswith("Annexe A")
     h2 = [h.get_text(" ", strip=True) for h in soup.select("main h2")]
     assert any(t.startswith("4.3 Typologie") for t in h2)         # unnumbered heading got the next number
     links = soup.select("nav.isn-toc a[href^='#']")
     assert len(links) >= 15
     for a in links:
         assert soup.find(id=a["href"][1:]) is not None, a["href"]
-    assert result["warnings"] == ["01_methode.ipynb, cellule 9 : DataFrame affiché brut, ignoré "
-                                  "(utiliser isnote.display.table_html)"]
+    assert result["warnings"][0] == ("01_methode.ipynb, cellule 9 : DataFrame affiché brut, ignoré "
+                                     "(utiliser isnote.display.table_html)")
+    # the fixture's figures differ from the demo's: the approved editorial paragraphs are to re-read
+    assert all(w.startswith("paragraphe à relire") for w in result["warnings"][1:])
 
 
 def test_tables_and_figures_numbered(run):
@@ -174,13 +179,18 @@ def test_annex_list(run):
 
 
 def test_annex_method(run):
-    *_, html, soup = run
+    params, layout, result, html, soup = run
     annex = soup.find(id="annexe-b").find_parent("section")
     text = _text(annex)
     for value in ("Vague 2017", "4 mars 2017", "Innovation sociale / socialement innovant", "Avise",
-                  "France Active", "Pré-identifiées", "totaux_tableau3", "operations_pon_fse.csv", "cp1252"):
+                  "France Active", "Pré-identifiées", "Opérations programmées du PON FSE"):
         assert value in text, value
-    assert "<code>innovations? sociales?</code>" in str(annex)
+    # the technical detail is in the reviewer's technical annex, not in the note
+    for value in ("totaux_tableau3", "operations_pon_fse.csv", "cp1252", "innovations? sociales?"):
+        assert value not in text, value
+    tech = Path(result["technical_annex"]).read_text(encoding="utf-8")
+    for value in ("totaux_tableau3", "operations_pon_fse.csv", "cp1252", "<code>innovations? sociales?</code>"):
+        assert value in tech, value
 
 
 def test_provenance(run):
@@ -192,7 +202,9 @@ def test_provenance(run):
     assert prov["packages"]["pandas"] and prov["packages"]["weasyprint"]
     assert prov["run_date"].startswith("2025-01-02T10:30")
     annex = soup.find(id="annexe-c").find_parent("section")
-    text = _text(annex)
+    assert "2 janvier 2025 à 10:30" in _text(annex)
+    # files, checksums, parameters and versions are in the reviewer's technical annex
+    text = BeautifulSoup(Path(result["technical_annex"]).read_text(encoding="utf-8"), "html.parser").get_text(" ")
     assert params_entry["sha256"] in text and "output_dir:" in text and "weasyprint" in text
     git = prov["git"]
     assert (git is None and "pas de dépôt git" in text) or (git["commit"] in text)

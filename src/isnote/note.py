@@ -24,7 +24,7 @@ from typing import Any, Iterable, Mapping
 import nbformat
 import pandas as pd
 
-from . import narrative, provenance, typography
+from . import annexes, editorial, narrative, provenance, readertext, sections, techannex, typography
 from .atomic import write_bytes, write_text
 from .config import PROJECT_ROOT, Layout, Params
 from .display import esc
@@ -176,15 +176,18 @@ def _html_cell(html: str):
         nbformat.v4.new_output("display_data", data={"text/html": html})])
 
 
-def static_cells(params: Params, kf: Mapping, content_dir: Path | None = None) -> list:
-    """The editable static sections (content/*.md), placeholders rendered."""
+def static_cells(params: Params, kf: Mapping, content_dir: Path | None = None,
+                 paragraphs: list | None = None) -> list:
+    """The editable static sections (content/*.md), placeholders rendered; the paragraphs that cite
+    figures are added to `paragraphs` (isnote.editorial)."""
     content_dir = Path(content_dir or params.get("content_dir") or CONTENT_DIR)
     if not content_dir.is_absolute():
         content_dir = PROJECT_ROOT / content_dir
-    context = narrative.build_context(params, kf)
     cells = []
     for path in sorted(content_dir.glob("*.md")):
-        text = narrative.render_string(path.read_text(encoding="utf-8"), f"content/{path.name}", **context)
+        text, paras = editorial.render(path.read_text(encoding="utf-8"), f"content/{path.name}", params, kf)
+        if paragraphs is not None:
+            paragraphs.extend(paras)
         cells.append(nbformat.v4.new_markdown_cell(text))
     return cells
 
@@ -571,7 +574,8 @@ def assemble(params: Params, layout: Layout, kf: Mapping, *, retained: pd.DataFr
     if not paths:
         raise NoteError(f"aucun notebook exécuté dans {layout.notebooks} : lancer d'abord la chaîne "
                         "(python -m isnote.pipeline run)")
-    cells = static_cells(params, kf, content_dir)
+    paragraphs: list = []
+    cells = [sections.synthesis_cell(params, kf)] + static_cells(params, kf, content_dir, paragraphs)
     first_meta: dict = {}
     for path in paths:
         try:
@@ -581,6 +585,11 @@ def assemble(params: Params, layout: Layout, kf: Mapping, *, retained: pd.DataFr
         first_meta = first_meta or dict(nb.metadata)
         cells.extend(filter_notebook(nb, path.name, warnings))
     info["notebooks"] = [p.name for p in paths]
+    cells.extend(sections.closing_cells(params, kf, content_dir, paragraphs))
+    editorial.compare(paragraphs, editorial.read_lock(editorial.lock_path(params)))
+    info["editorial"] = editorial.report(paragraphs)
+    info["warnings"].extend(editorial.messages(paragraphs))
+    editorial.check_strict(paragraphs, params)
 
     fiches, n_fiches = fiches_block(retained, params)
     info["fiches"] = n_fiches
@@ -596,10 +605,13 @@ def assemble(params: Params, layout: Layout, kf: Mapping, *, retained: pd.DataFr
         cells.append(_html_cell(fiches))
 
     cells.append(_html_cell('<div class="isn-annexes">' + annex_list_html(retained, params) + "</div>"))
-    cells.append(_html_cell(annex_method_html(params, layout)))
+    cells.append(_html_cell(annexes.method_html(params, layout)))
     prov = provenance.collect(params, layout, when)
     info["provenance"] = prov
-    cells.append(_html_cell(provenance.render_html(prov, run_label(when))))
+    cells.append(_html_cell(annexes.traceability_html(prov, run_label(when))))
+    glossary = annexes.glossary_html(content_dir or params.get("content_dir"))
+    if glossary:
+        cells.append(_html_cell(glossary))
 
     nb = nbformat.v4.new_notebook(cells=cells)
     nb.metadata.update({k: v for k, v in first_meta.items() if k in ("kernelspec", "language_info")})
@@ -814,11 +826,16 @@ def postprocess(html: str, info: dict) -> str:
         marker.decompose()
     _captioned_markdown_tables(soup)
     _number_floats(soup, info)
+    annexes.resolve_refs(soup, info)
     _number_boxes(soup, info)
     entries = _number_headings(soup, main, info)
     _fill_toc(soup, entries)
     info["sections"] = [f"{n} {t}".strip() for lvl, n, t, _ in entries if lvl == 1]
     typography.apply_soup(soup)
+    info["tool_talk"] = readertext.tool_talk("\n".join(readertext.note_text_nodes(soup)))
+    if info["tool_talk"]:
+        info["warnings"].append("termes techniques dans le texte de la note : "
+                                + ", ".join(f"« {t} »" for t, _ in info["tool_talk"][:10]))
     return str(soup)
 
 
@@ -883,6 +900,10 @@ def build(params: Params, layout: Layout | None = None, *, pdf: bool = True, com
     prov = info.pop("provenance")
     provenance.write_json(prov, layout.root / "provenance.json")
     result["provenance"] = layout.root / "provenance.json"
+    result["technical_annex"] = techannex.write(
+        layout, method_html=annex_method_html(params, layout),
+        provenance_html=provenance.render_html(prov, run_label(when)),
+        tool_talk=info.get("tool_talk", ()), editorial=info.get("editorial"), title=tinfo["title"])
 
     ramo = narrative.ramo_text(params, kf)
     write_text(ramo_path(layout), ramo)

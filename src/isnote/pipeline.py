@@ -43,9 +43,9 @@ class Step:
 
 
 COMMON_MODULES = ("__init__", "config", "errors", "frnum", "display", "keyfigures", "atomic",
-                  "notebook", "narrative", "typography", "templates")
+                  "notebook", "narrative", "typography", "templates", "readertext", "frwords")
 NOTE_MODULES = ("note", "narrative", "typography", "provenance", "display", "frnum", "config",
-                "keyfigures", "atomic", "export", "templates")
+                "keyfigures", "atomic", "export", "templates", "readertext", "frwords", "annexes", "techannex")
 
 
 STEPS: tuple[Step, ...] = (
@@ -339,7 +339,9 @@ def plan(params: Params, layout, *, force: bool = False, pdf: bool = True) -> tu
         if state.get(step.name) != keys[step.name] or not (layout.notebooks / step.notebook).exists():
             dirty.add(step.name)
     assemble_key = hashlib.sha256(("|".join(keys[s.name] for s in STEPS) + code_hash(NOTE_MODULES)
-                                   + _tree_hash("content") + str(pdf)).encode()).hexdigest()
+                                   + _tree_hash("content") + str(pdf)
+                                   + ("strict" if os.environ.get("STRICT", "").strip() not in ("", "0") else "")
+                                   ).encode()).hexdigest()
     todo = [s.name for s in STEPS if s.name in dirty]
     if state.get("assemble") != assemble_key or not layout.note_html.exists() \
             or (pdf and not layout.note_pdf.exists()):
@@ -506,7 +508,9 @@ def _assemble(params: Params, layout, *, pdf: bool) -> None:
     if importlib.util.find_spec("isnote.note") is None:  # pragma: no cover - during development
         return
     from . import note
-    note.build(params, layout, pdf=pdf, companions=False)
+    result = note.build(params, layout, pdf=pdf, companions=False)
+    for line in [w for w in result.get("warnings", []) if w.startswith(("paragraphe à relire", "termes techniques"))]:
+        _log(f"  {line}")
 
 
 def _tree_hash(rel: str) -> str:

@@ -723,16 +723,7 @@ def _fr_date(value) -> str:
     return f"{d.day}{'er' if d.day == 1 else ''} {MONTHS[d.month - 1]} {d.year}"
 
 
-def source_line(params: Params, kind: str = "operations") -> str:
-    """The source line under a table: dataset, extract date, review register, survey."""
-    data = str(params.get("dataset_label") or "extractions MDFSE")
-    if kind == "survey":
-        when = params.get("survey_date")
-        return f"{data} – enquête auprès des gestionnaires de l'axe 3" + (
-            f" ({MONTHS[pd.Timestamp(str(when)).month - 1]} {pd.Timestamp(str(when)).year})" if when else "") + \
-            " ; traitement isnote"
-    extract = params.get("extract_date")
-    text = f"{data}" + (f", extraction du {_fr_date(extract)}" if extract else "")
-    if kind == "operations":
-        text += " ; registre de revue des opérations ; traitement isnote"
-    return text
+def source_line(params: Params, kind: str = "operations", programme: str | None = None) -> str:
+    """The source line under a table, naming the data (see isnote.readertext.source_line)."""
+    from .readertext import source_line as _source_line
+    return _source_line(params, kind, programme)

@@ -1,0 +1,113 @@
+"""French wording helpers: numbers in words (for the start of a sentence), counts with their noun
+(« aucun participant », « 1 opération », « 12 opérations »).
+
+Spelling follows the 1990 reform (hyphens everywhere: « vingt-et-un », « cent-deux »), which
+the French administration accepts; « cents » and « quatre-vingts » take their plural s only at
+the end of the number.
+"""
+
+from __future__ import annotations
+
+UNITS = ("zéro", "un", "deux", "trois", "quatre", "cinq", "six", "sept", "huit", "neuf", "dix", "onze",
+         "douze", "treize", "quatorze", "quinze", "seize", "dix-sept", "dix-huit", "dix-neuf")
+TENS = {2: "vingt", 3: "trente", 4: "quarante", 5: "cinquante", 6: "soixante"}
+
+
+def _below_100(n: int) -> str:
+    if n < 20:
+        return UNITS[n]
+    t, u = divmod(n, 10)
+    if t in (7, 9):                                  # soixante-dix..., quatre-vingt-dix...
+        head = "soixante" if t == 7 else "quatre-vingt"
+        return f"{head}-{'et-' if n == 71 else ''}{UNITS[10 + u]}"
+    if t == 8:
+        return "quatre-vingts" if u == 0 else f"quatre-vingt-{UNITS[u]}"
+    if u == 0:
+        return TENS[t]
+    return f"{TENS[t]}-{'et-' if u == 1 else ''}{UNITS[u]}"
+
+
+def _below_1000(n: int) -> str:
+    h, r = divmod(n, 100)
+    if h == 0:
+        return _below_100(r)
+    head = "cent" if h == 1 else f"{UNITS[h]}-cent"
+    if r == 0:
+        return head + ("s" if h > 1 else "")
+    return f"{head}-{_below_100(r)}"
+
+
+def number_words(n: int) -> str:
+    """12 -> 'douze', 224 -> 'deux-cent-vingt-quatre', 1000 -> 'mille' (0 <= n < 1 000 000)."""
+    n = int(n)
+    if n < 0:
+        return "moins " + number_words(-n)
+    if n >= 1_000_000:
+        raise ValueError(f"{n} : nombre trop grand pour être écrit en lettres")
+    th, r = divmod(n, 1000)
+    if th == 0:
+        return _below_1000(r)
+    head = "mille" if th == 1 else f"{_below_1000(th).removesuffix('s') if th % 100 == 0 else _below_1000(th)}-mille"
+    if th > 1 and th % 100 == 80:
+        head = head.replace("quatre-vingts-mille", "quatre-vingt-mille")
+    return head if r == 0 else f"{head}-{_below_1000(r)}"
+
+
+def count(n, one: str, many: str, *, none: str | None = None, feminine: bool = False) -> str:
+    """'aucun participant' / '1 opération' / '12 opérations' (French digit grouping)."""
+    from .frnum import fmt_int
+
+    n = int(n)
+    if n == 0:
+        return none if none is not None else f"{'aucune' if feminine else 'aucun'} {one}"
+    return f"{fmt_int(n)} {one if n < 2 else many}"
+
+
+def sentence_start(n, one: str, many: str, *, feminine: bool = False) -> str:
+    """A count that opens a sentence: words, capitalised ('Douze opérations', 'Aucune opération')."""
+    n = int(n)
+    if n == 0:
+        text = f"{'aucune' if feminine else 'aucun'} {one}"
+    elif n == 1:
+        text = f"{'une' if feminine else 'un'} {one}"
+    else:
+        text = f"{number_words(n)} {many}"
+    return text[:1].upper() + text[1:]
+
+
+def fmt_amount(x_meur) -> str:
+    """An amount given in M€, shown at a readable precision: '38,2 M€'; under 0,1 M€ in k€
+    ('42 k€'); under 1 k€ in euros ('850 €'). None -> '–'."""
+    from .frnum import fmt_int, fmt_meur
+
+    if x_meur is None:
+        return "–"
+    x = float(x_meur)
+    if abs(x) >= 0.1 or x == 0:
+        return fmt_meur(x)
+    if abs(x) >= 0.001:
+        return f"{fmt_int(x * 1000)}\u00a0k€"
+    return f"{fmt_int(x * 1_000_000)}\u00a0€"
+
+
+def fmt_points(x) -> str:
+    """A change in percentage points: '+12,0 points', '−11,7 points'."""
+    from .frnum import fmt_num
+
+    if x is None:
+        return "–"
+    sign = "+" if x > 0 else ("−" if x < 0 else "")
+    return f"{sign}{fmt_num(abs(float(x)), 1)}\u00a0{'point' if abs(float(x)) < 2 else 'points'}"
+
+
+def capitalize(text) -> str:
+    text = str(text)
+    return text[:1].upper() + text[1:]
+
+
+FILTERS = {
+    "fmt_montant": fmt_amount,
+    "fmt_points": fmt_points,
+    "en_lettres": lambda n: number_words(int(n)),
+    "majuscule": capitalize,
+}
