@@ -96,7 +96,8 @@ def test_sections_numbered_and_toc_resolves(run):
     assert result["warnings"][0] == ("01_methode.ipynb, cellule 9 : DataFrame affiché brut, ignoré "
                                      "(utiliser isnote.display.table_html)")
     # the fixture's figures differ from the demo's: the approved editorial paragraphs are to re-read
-    assert all(w.startswith("paragraphe à relire") for w in result["warnings"][1:])
+    # the fixture's checks cite a table the fixture notebooks do not have: named, not left dangling
+    assert all(w.startswith(("paragraphe à relire", "renvoi sans cible")) for w in result["warnings"][1:])
 
 
 def test_tables_and_figures_numbered(run):
@@ -147,7 +148,10 @@ def test_fiches(run):
                   "Collectivité territoriale", "CCAS", "14/12/2017", fmt_eur(238778.48), fmt_eur(112278.48),
                   "3 actions", "150 participants prévus", "42 retours", "Coordination inédite"):
         assert value in text, value
-    assert "non renseigné" in _text(boxes[1])
+    # a sheet shows only the fields that have values: no « non renseigné », no empty heading
+    second = _text(boxes[1])
+    assert "non renseigné" not in second and "Résultats" not in second and "Localisation" not in second
+    assert "Un PTCE au service de l’emploi local" in second
     # placed where notebook 02 put the marker: after heading 5.2, before 5.3
     heads = [h.get_text(" ", strip=True) for h in soup.select("main h2, main aside.isn-box")]
     order = [h for h in heads if h.startswith(("5.2", "5.3", "Encadré"))]
@@ -312,3 +316,31 @@ def test_postprocess_numbering_rules():
     assert soup.find("figcaption").get_text(" ", strip=True) == "Tableau 1 – Qualité des données"
     assert any("4.1" in w and "sans titre de niveau supérieur 4" in w for w in info["warnings"])
     assert [a["href"] for a in soup.select("#sommaire-liste a")] == ["#sec-4-1", "#sec-5", "#sec-5-1", "#sec-5-2"]
+
+
+def test_cross_references_use_this_notes_numbering(run):
+    """Every « Tableau N » / « Figure N » / « Annexe X » of the text exists in this note, and the
+    references of the annexes (written with the historical numbers of the checks) point to the
+    table they mean."""
+    *_, result, html, soup = run
+    n_tab, n_fig = result["tables"], result["figures"]
+    text = soup.find("main").get_text(" ")
+    for word, n in re.findall(r"\b(Tableaux?|tableaux?|Figure|figure)\s+(\d+)", text):
+        limit = n_fig if word.lower() == "figure" else n_tab
+        assert 1 <= int(n) <= limit, (word, n)
+    annexes = {h.get_text(" ", strip=True).split()[1] for h in soup.select("main h1") if h.get_text().startswith("Annexe")}
+    for letter in re.findall(r"\b[Aa]nnexe ([A-Z])\b", text):
+        assert letter in annexes, letter
+    for a in soup.select("a.isn-ref"):
+        target = soup.find(id=a["data-target"])
+        assert target is not None and a.get_text().lower().endswith(target["data-number"].split()[-1])
+    assert "le tableau correspondant" in _text(soup.select_one("ul.isn-checks"))   # unresolved: no stale number
+
+
+def test_glossary_annex(run):
+    *_, html, soup = run
+    glossary = soup.find(id="annexe-d").find_parent("section")
+    terms = [dt.get_text() for dt in glossary.select("dt")]
+    for acronym in ("AGD", "OI", "PLIE", "MPN", "DLA", "NEET", "ESS", "IEJ", "FSE", "PON", "RAMO"):
+        assert acronym in terms, acronym
+    assert terms == sorted(terms, key=str.lower)

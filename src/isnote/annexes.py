@@ -109,18 +109,26 @@ def _meta_rows(layout: Layout) -> list[tuple[str, Any]]:
 
 
 def link_table_refs(text: str) -> str:
-    """Escape `text` and turn « Tableau 3 », « Tableaux 3 et 4 », « Tableau IEJ » into references
-    resolved at numbering time."""
-    def ref(num: str) -> str:
+    """Escape `text` and turn « Tableau 3 », « Tableaux 3 et 4 », « tableau IEJ » into references
+    resolved at numbering time to this note's numbers (« Tableau 13 », « tableaux 13 et 14 »)."""
+    def ref(num: str, word: str | None) -> str:
         target = TABLE_REFS.get(num)
-        return (f'<a class="isn-ref" data-target="{target}" href="#{target}">tableau {esc(num)}</a>'
-                if target else f"tableau {esc(num)}")
+        shown = f"{word} {num}" if word else num
+        if not target:
+            return esc(shown)
+        form = "" if word else ' data-form="num"'
+        return f'<a class="isn-ref" data-target="{target}"{form} href="#{target}">{esc(shown)}</a>'
 
     out, pos = [], 0
-    for m in re.finditer(r"\bTableaux?\s+(\d|IEJ)\b(?:\s+(?:et|vs)\s+(\d))?", text):
+    for m in re.finditer(r"\b([Tt]ableaux?)\s+(\d|IEJ)\b(?:\s+(?:et|vs)\s+(\d|IEJ)\b)?", text):
         out.append(esc(text[pos:m.start()]))
-        first = ref(m.group(1))
-        out.append(first if not m.group(2) else f"{first} et {ref(m.group(2))}")
+        word = m.group(1) if m.start() == 0 or text[:m.start()].rstrip().endswith((".", ":")) \
+            else m.group(1).lower()
+        if m.group(3):
+            plural = word if word.endswith("x") else word + "x"
+            out.append(f"{esc(plural)} {ref(m.group(2), None)} et {ref(m.group(3), None)}")
+        else:
+            out.append(ref(m.group(2), word))
         pos = m.end()
     out.append(esc(text[pos:]))
     return "".join(out)
@@ -277,7 +285,11 @@ def resolve_refs(soup, info: dict) -> None:
         target = soup.find(id=a["data-target"])
         number = target.get("data-number") if target is not None else None
         if number:
-            a.string = number[0].lower() + number[1:] if a.get_text().islower() else number
+            if a.get("data-form") == "num":
+                a.string = number.split()[-1]                    # « tableaux 13 et 14 »
+            else:
+                word = a.get_text().split()[0] if a.get_text().split() else "Tableau"
+                a.string = (number[0].lower() if word[:1].islower() else number[0].upper()) + number[1:]
             a["href"] = f"#{a['data-target']}"
         else:
             info.setdefault("warnings", []).append(f"renvoi sans cible : {a.get_text()} ({a['data-target']})")

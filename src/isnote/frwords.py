@@ -8,6 +8,8 @@ the end of the number.
 
 from __future__ import annotations
 
+import re
+
 UNITS = ("zéro", "un", "deux", "trois", "quatre", "cinq", "six", "sept", "huit", "neuf", "dix", "onze",
          "douze", "treize", "quatorze", "quinze", "seize", "dix-sept", "dix-huit", "dix-neuf")
 TENS = {2: "vingt", 3: "trente", 4: "quarante", 5: "cinquante", 6: "soixante"}
@@ -111,3 +113,56 @@ FILTERS = {
     "en_lettres": lambda n: number_words(int(n)),
     "majuscule": capitalize,
 }
+
+
+# --------------------------------------------------------------------------------------------
+# numbers at the start of a sentence, in the note's text
+
+_FEMININE = {"opération", "opérations", "structure", "structures", "réponse", "réponses", "action", "actions",
+             "personne", "personnes", "région", "régions", "catégorie", "catégories", "candidate", "candidates"}
+_LOWER = "a-zàâäçéèêëîïôöûùüÿœ"
+_START = re.compile(r"^(\s*)(\d{1,3})(?=[ \u00a0\u202f]+([" + _LOWER + r"][\w’'-]*))")
+_AFTER_STOP = re.compile(r"(?<=[.!?][ \u00a0\n])(\d{1,3})(?=[ \u00a0\u202f]+([" + _LOWER + r"][\w’'-]*))")
+
+
+def _words(n: str, next_word: str) -> str:
+    value = int(n)
+    feminine = next_word in _FEMININE
+    if value == 1:
+        return "Une" if feminine else "Un"
+    text = number_words(value)
+    if feminine and text.endswith("-et-un"):
+        text += "e"
+    return capitalize(text)
+
+
+def spell_sentence_starts(text: str, at_start: bool) -> str:
+    """'12 opérations …' at the start of a sentence -> 'Douze opérations …' (numbers below 1 000
+    followed by a word in lower case; years, codes and figures followed by a unit are left alone)."""
+    text = _AFTER_STOP.sub(lambda m: _words(m.group(1), m.group(2)), text)
+    if at_start:
+        text = _START.sub(lambda m: m.group(1) + _words(m.group(2), m.group(3)), text)
+    return text
+
+
+def apply_soup(soup) -> None:
+    """Spell out the numbers that open a sentence in the paragraphs and list items of the note
+    (not in project sheets, quotes or tables, which show data as written)."""
+    from bs4 import NavigableString
+
+    for block in soup.find_all(["p", "li"]):
+        if any(p.name in ("aside", "blockquote", "q", "figure") or "isn-quote" in (p.get("class") or [])
+               for p in [block, *block.parents] if p is not None and p.name):
+            continue                                   # data (project sheets, quotes, tables) is shown as written
+        first = True
+        for node in list(block.find_all(string=True)):
+            if type(node) is not NavigableString or any(
+                    p.name in ("code", "pre", "script", "style", "td", "th") for p in node.parents if p is not None):
+                first = False
+                continue
+            if not str(node).strip():
+                continue
+            fixed = spell_sentence_starts(str(node), first)
+            first = False
+            if fixed != node:
+                node.replace_with(NavigableString(fixed))

@@ -24,7 +24,7 @@ from typing import Any, Iterable, Mapping
 import nbformat
 import pandas as pd
 
-from . import annexes, editorial, narrative, provenance, readertext, sections, techannex, typography
+from . import annexes, editorial, frwords, narrative, provenance, readertext, sections, techannex, typography
 from .atomic import write_bytes, write_text
 from .config import PROJECT_ROOT, Layout, Params
 from .display import esc
@@ -267,16 +267,17 @@ def fiche_html(row: Mapping, labels: Mapping) -> str:
             parts = []
             n_act = _val(row, "n_actions")
             if n_act is not None:
-                parts.append(f"{fmt_int(n_act)} {'action' if int(n_act) < 2 else 'actions'}")
+                parts.append(frwords.count(n_act, "action", "actions", feminine=True))
             n_part = _val(row, "planned_participants")
             if n_part is not None:
-                parts.append(f"{fmt_int(n_part)} participants prévus")
+                parts.append(f"{frwords.count(n_part, 'participant prévu', 'participants prévus')}")
             text = " ; ".join(parts)
         else:
             v = _val(row, col)
             text = "" if v is None else str(v)
-        shown = esc(text) if text else f'<span class="isn-missing">{NOT_GIVEN}</span>'
-        return f'<tr><th scope="row">{esc(label)}</th><td>{shown}</td></tr>'
+        if not text:
+            return ""                                    # a sheet shows only the fields that have values
+        return f'<tr><th scope="row">{esc(label)}</th><td>{esc(text)}</td></tr>'
 
     facts = "".join(fact(label, col) for label, col in FICHE_FIELDS)
     meta = []
@@ -291,10 +292,12 @@ def fiche_html(row: Mapping, labels: Mapping) -> str:
 
     def para(label: str, col: str) -> str:
         v = _val(row, col)
-        body = esc(v) if v is not None else f'<span class="isn-missing">{NOT_GIVEN}</span>'
-        return f'<p class="isn-box-h">{esc(label)}</p><p class="isn-box-p">{body}</p>'
+        if v is None:
+            return ""                                    # a sheet shows only the fields that have values
+        return f'<p class="isn-box-h">{esc(label)}</p><p class="isn-box-p">{esc(v)}</p>'
 
     anchor = re.sub(r"[^0-9A-Za-z_-]", "", str(_val(row, "op_id") or "")) or "x"
+    innov = para("Ce qui la rend socialement innovante", "caractere_innovant")
     return (
         f'<aside class="isn-box" id="fiche-{anchor}" data-caption="{esc(caption)}">'
         f'<p class="isn-box-caption">{esc(caption)}</p>'
@@ -305,8 +308,8 @@ def fiche_html(row: Mapping, labels: Mapping) -> str:
         '</div>'
         f'<table class="isn-box-facts"><caption>L’opération en bref</caption><tbody>{facts}</tbody></table>'
         '</div>'
-        f'<div class="isn-box-innov">{para("Ce qui la rend socialement innovante", "caractere_innovant")}</div>'
-        '</aside>'
+        + (f'<div class="isn-box-innov">{innov}</div>' if innov else "")
+        + '</aside>'
     )
 
 
@@ -832,6 +835,7 @@ def postprocess(html: str, info: dict) -> str:
     _fill_toc(soup, entries)
     info["sections"] = [f"{n} {t}".strip() for lvl, n, t, _ in entries if lvl == 1]
     typography.apply_soup(soup)
+    frwords.apply_soup(soup)
     info["tool_talk"] = readertext.tool_talk("\n".join(readertext.note_text_nodes(soup)))
     if info["tool_talk"]:
         info["warnings"].append("termes techniques dans le texte de la note : "
