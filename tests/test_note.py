@@ -344,3 +344,24 @@ def test_glossary_annex(run):
     for acronym in ("AGD", "OI", "PLIE", "MPN", "DLA", "NEET", "ESS", "IEJ", "FSE", "PON", "RAMO"):
         assert acronym in terms, acronym
     assert terms == sorted(terms, key=str.lower)
+
+
+def test_no_table_wider_than_the_page(run):
+    """WeasyPrint's laid-out pages: every table box stays inside the page's content box."""
+    *_, result, html, soup = run
+    assert result["print_overflows"] == []
+    assert soup.select("table.isn-wide") or soup.select("table.isn-sortable")
+
+
+def test_printcheck_finds_an_overflowing_table():
+    from weasyprint import HTML
+
+    from isnote import printcheck
+
+    cell = "<td>" + "mot" * 60 + "</td>"
+    html = (f"<html><head><style>@page {{ size: A4; margin: 2cm }}</style></head><body>"
+            f"<table><tr>{cell}{cell}</tr></table><table style='width:100%'><tr><td>court</td></tr></table>"
+            "</body></html>")
+    found = printcheck.overflows(HTML(string=html).render())
+    assert len(found) == 1 and found[0]["page"] == 1 and found[0]["excess_px"] > 100
+    assert found[0]["text"].startswith("motmot")

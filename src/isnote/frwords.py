@@ -166,3 +166,16 @@ def apply_soup(soup) -> None:
             first = False
             if fixed != node:
                 node.replace_with(NavigableString(fixed))
+
+
+def fmt_meur_cell(x_meur) -> str:
+    """A cell of a column in M€: '38,2'; a non-zero amount under 0,1 M€, which would read '0,0',
+    is written with its own unit ('42 k€', '850 €'). None/NaN -> '–'."""
+    from .frnum import fmt_num
+
+    if x_meur is None or (isinstance(x_meur, float) and x_meur != x_meur):
+        return "–"
+    x = float(x_meur)
+    if x == 0 or abs(x) >= 0.1:
+        return fmt_num(x)
+    return fmt_amount(x)

@@ -24,7 +24,8 @@ from typing import Any, Iterable, Mapping
 import nbformat
 import pandas as pd
 
-from . import annexes, editorial, frwords, narrative, provenance, readertext, sections, techannex, typography
+from . import (annexes, editorial, frwords, narrative, printcheck, provenance, readertext, sections, techannex,
+               typography)
 from .atomic import write_bytes, write_text
 from .config import PROJECT_ROOT, Layout, Params
 from .display import esc
@@ -387,7 +388,7 @@ def annex_list_html(retained: pd.DataFrame | None, params: Params) -> str:
             f"<figcaption>{esc(caption)}</figcaption>"
             f'<table class="isn-sortable" id="annexe-liste" data-total="{n}"><thead><tr>{header}</tr></thead>'
             f"<tbody>{body}</tbody></table>"
-            '<p class="source">Source : base de suivi et registre de revue.</p></figure>')
+            f'<p class="source">Source : {esc(readertext.source_line(params, "operations"))}</p></figure>')
 
 
 FUNNEL_LABELS = {
@@ -828,6 +829,8 @@ def postprocess(html: str, info: dict) -> str:
     for marker in soup.select("div.isn-insert"):
         marker.decompose()
     _captioned_markdown_tables(soup)
+    printcheck.mark_wide_tables(soup)
+    readertext.add_rounding_notes(soup)
     _number_floats(soup, info)
     annexes.resolve_refs(soup, info)
     _number_boxes(soup, info)
@@ -846,14 +849,17 @@ def postprocess(html: str, info: dict) -> str:
 # --- PDF and reviewer view ---------------------------------------------------------------------
 
 
-def write_pdf(html: str, target: Path) -> None:
-    """PDF from the note HTML (print CSS, A4); no network access."""
+def write_pdf(html: str, target: Path) -> list[dict]:
+    """PDF from the note HTML (print CSS, A4); no network access. Returns the tables wider than
+    the text block found in the laid-out pages (isnote.printcheck)."""
     from weasyprint import HTML
     from weasyprint.urls import URLFetcher
 
     fetcher = URLFetcher(allowed_protocols=["data"])
-    pdf = HTML(string=html, base_url=str(target.parent), url_fetcher=fetcher).write_pdf()
-    write_bytes(target, pdf)
+    document = HTML(string=html, base_url=str(target.parent), url_fetcher=fetcher).render()
+    found = printcheck.overflows(document)
+    write_bytes(target, document.write_pdf())
+    return found
 
 
 def build_companion(path: Path, params: Params | None = None) -> Path:
@@ -914,7 +920,8 @@ def build(params: Params, layout: Layout | None = None, *, pdf: bool = True, com
     result.update(ramo=ramo_path(layout), ramo_chars=len(ramo.rstrip("\n")), ramo_limit=narrative.ramo_limit(params))
 
     if pdf:
-        write_pdf(html, layout.note_pdf)
+        result["print_overflows"] = write_pdf(html, layout.note_pdf)
+        info["warnings"].extend(printcheck.messages(result["print_overflows"]))
         result["pdf"] = layout.note_pdf
     if companions:
         result["companions"] = build_companions(layout, params)

@@ -45,7 +45,8 @@ class Step:
 COMMON_MODULES = ("__init__", "config", "errors", "frnum", "display", "keyfigures", "atomic",
                   "notebook", "narrative", "typography", "templates", "readertext", "frwords")
 NOTE_MODULES = ("note", "narrative", "typography", "provenance", "display", "frnum", "config",
-                "keyfigures", "atomic", "export", "templates", "readertext", "frwords", "annexes", "techannex")
+                "keyfigures", "atomic", "export", "templates", "readertext", "frwords", "annexes", "techannex",
+                "editorial", "synthesis", "sections", "printcheck")
 
 
 STEPS: tuple[Step, ...] = (
@@ -62,9 +63,11 @@ STEPS: tuple[Step, ...] = (
          after=("ingest", "screening"),
          modules=("typology", "review", "tables", "checks", "export", "screening", "textsearch")),
     Step("fse", "04_resultats_fse.ipynb",
-         params_keys=(("nomenclature",), ("survey_themes",), ("review_register",), ("typology",)),
+         params_keys=(("nomenclature",), ("survey_themes",), ("survey_reading",), ("review_register",),
+                      ("typology",)),
          after=("ingest", "screening"),
-         modules=("typology", "review", "tables", "checks", "charts", "export", "textsearch", "screening")),
+         modules=("typology", "review", "tables", "checks", "charts", "export", "textsearch", "screening",
+                  "qualitative")),
     Step("iej", "05_resultats_iej.ipynb",
          params_keys=(("nomenclature",), ("review_register",), ("typology",)),
          after=("ingest", "screening"),
@@ -509,7 +512,8 @@ def _assemble(params: Params, layout, *, pdf: bool) -> None:
         return
     from . import note
     result = note.build(params, layout, pdf=pdf, companions=False)
-    for line in [w for w in result.get("warnings", []) if w.startswith(("paragraphe à relire", "termes techniques"))]:
+    for line in [w for w in result.get("warnings", []) if w.startswith(("paragraphe à relire", "termes techniques",
+                                                                               "tableau plus large"))]:
         _log(f"  {line}")
 
 

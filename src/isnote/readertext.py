@@ -160,3 +160,24 @@ def name_files(values: Iterable[Any], params: Mapping) -> list[str]:
     """Replace file names by what they hold (unknown names are kept)."""
     labels = file_labels(params)
     return [labels.get(str(v), labels.get(Path(str(v)).name, str(v))) for v in values]
+
+
+ROUNDING_NOTE = ("Montants et parts arrondis ; les totaux sont calculés sur les valeurs exactes et peuvent "
+                 "différer légèrement de la somme des valeurs affichées.")
+
+
+def add_rounding_notes(soup) -> int:
+    """Add the rounding note under every table whose total row sums rounded decimal values."""
+    n = 0
+    for fig in soup.select("figure.isn-table"):
+        total = fig.select_one("tr.total")
+        if total is None or fig.select_one("p.isn-rounding") is not None:
+            continue
+        if not any("," in td.get_text() for td in fig.select("tbody td")):
+            continue                                  # whole numbers add up exactly
+        note = soup.new_tag("p", attrs={"class": "source isn-rounding"})
+        note.string = ROUNDING_NOTE
+        source = fig.select_one("p.source")
+        (source.insert_before(note) if source is not None else fig.append(note))
+        n += 1
+    return n
