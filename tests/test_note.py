@@ -365,3 +365,23 @@ def test_printcheck_finds_an_overflowing_table():
     found = printcheck.overflows(HTML(string=html).render())
     assert len(found) == 1 and found[0]["page"] == 1 and found[0]["excess_px"] > 100
     assert found[0]["text"].startswith("motmot")
+
+
+def test_sheets_sit_in_their_category_subsection(tmp_path):
+    import nbformat
+    import pandas as pd
+
+    from isnote import sections
+    from isnote.display import insert_marker
+
+    params, layout = builders.make_run(tmp_path, notebooks=False)
+    retained = pd.read_parquet(layout.clean / "retained.parquet")
+    cats = retained.loc[retained["emblematique"].astype(str).str.lower().isin(["oui", "true"])
+                        & retained["wave"].astype(str).eq("2019"), "categorie"].astype(str).tolist()
+    cells = [nbformat.v4.new_code_cell(source="", outputs=[nbformat.v4.new_output(
+        "display_data", data={"text/html": f"<h3>{c}</h3>" + insert_marker(f"fiches-{c}")})]) for c in cats]
+    rest, placed = sections.place_category_fiches(cells, retained, params)
+    assert placed == len(cats) and len(rest) == len(retained) - len(cats)
+    for cell, cat in zip(cells, cats):
+        html = cell.outputs[0]["data"]["text/html"]
+        assert f'data-categorie="{cat}"' in html and 'class="isn-box"' in html and "data-isn-insert" not in html

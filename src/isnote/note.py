@@ -595,8 +595,11 @@ def assemble(params: Params, layout: Layout, kf: Mapping, *, retained: pd.DataFr
     info["warnings"].extend(editorial.messages(paragraphs))
     editorial.check_strict(paragraphs, params)
 
-    fiches, n_fiches = fiches_block(retained, params)
-    info["fiches"] = n_fiches
+    rest, n_placed = sections.place_category_fiches(cells, retained, params)   # in their category's subsection
+    fiches, n_fiches = fiches_block(rest, params)
+    if n_placed and not n_fiches:
+        fiches = ""
+    info["fiches"] = n_fiches + n_placed
     placed = False
     for cell in cells:
         for out in cell.get("outputs", []):

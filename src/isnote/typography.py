@@ -58,6 +58,8 @@ ACCENTED_CAPITALS = {
     "Egalite": "Égalité", "Egalité": "Égalité", "Education": "Éducation", "Emergence": "Émergence",
     "Elaboration": "Élaboration", "Equipe": "Équipe", "Etablissement": "Établissement",
     "Etape": "Étape", "Etapes": "Étapes", "Epicerie": "Épicerie", "Energie": "Énergie",
+    "Economique": "Économique", "Economiques": "Économiques", "Ecole": "École", "Ecologique": "Écologique",
+    "Evaluer": "Évaluer",
 }
 _CAPITALS = re.compile(r"(?<![\w-])(" + "|".join(sorted(ACCENTED_CAPITALS, key=len, reverse=True))
                        + r")(?![\w])")
