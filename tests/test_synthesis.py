@@ -73,3 +73,10 @@ def test_french_words():
     assert sentence_start(12, "opération", "opérations", feminine=True) == "Douze opérations"
     assert fmt_amount(0.042145) == "42\u00a0k€" and fmt_amount(38.21) == "38,2\u00a0M€"
     assert fmt_amount(0.0005) == "500\u00a0€"
+
+
+def test_synthesis_without_fse_figures(params, kf):
+    for block in ("volumes", "retained", "screening", "pon_totals", "by_type"):
+        kf[block].pop("fse", None)
+    page = narrative.render_for("synthese", params, kf)
+    assert "ne figurent pas" in page

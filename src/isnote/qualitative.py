@@ -115,7 +115,7 @@ def reading_html(observations: pd.DataFrame, params: Mapping) -> str:
         n = t["count"]
         count = f"{fmt_int(n)} {'structure' if n < 2 else 'structures'}"
         parts.append(f"<h3>{esc(t['label'])}</h3>")
-        parts.append(f"<p>{esc(t['intro'])} Ce thème apparaît dans les observations de {esc(count)}, soit "
+        parts.append(f"<p>{esc(t['intro'])} Il apparaît dans les observations de {esc(count)}, soit "
                      f"{esc(fmt_pct(t['share']))} des répondants qui se sont exprimés.</p>" if t["intro"] else
                      f"<p>Ce thème apparaît dans les observations de {esc(count)}, soit "
                      f"{esc(fmt_pct(t['share']))} des répondants qui se sont exprimés.</p>")
