@@ -52,7 +52,7 @@ NOTE_MODULES = ("note", "narrative", "typography", "provenance", "display", "frn
 STEPS: tuple[Step, ...] = (
     Step("ingest", "01_ingest.ipynb",
          params_keys=(("inputs",), ("mapping",), ("nomenclature",)),
-         modules=("readers", "validate", "ingest")),
+         modules=("readers", "validate", "ingest", "waves")),
     Step("screening", "02_screening.ipynb",
          # only the decisions of earlier waves matter here (continuations); the current wave's
          # decisions are read by the typology step, so changing them does not rerun the screening
