@@ -67,7 +67,7 @@ STEPS: tuple[Step, ...] = (
                       ("typology",)),
          after=("ingest", "screening"),
          modules=("typology", "review", "tables", "checks", "charts", "export", "textsearch", "screening",
-                  "qualitative")),
+                  "qualitative", "waves")),
     Step("iej", "05_resultats_iej.ipynb",
          params_keys=(("nomenclature",), ("review_register",), ("typology",)),
          after=("ingest", "screening"),
