@@ -3,6 +3,8 @@ SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
 PARAMS ?= params/demo.yaml
+# passed to the commands through the environment (never pasted into a shell line)
+export PARAMS STRICT
 PYTHON_SYS ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
@@ -15,7 +17,7 @@ override FILE := $(value FILE)
 override FORCE := $(value FORCE)
 export PARAMS FILE FORCE
 
-.PHONY: help setup report demo-data test test-fast review review-import screening-report bench clean browser-deps
+.PHONY: help setup report demo-data test test-fast review review-import screening-report approve-text bench clean browser-deps
 
 help: ## List the targets and what they do
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z0-9_-]+:.*## / {printf "  \033[1m%-14s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -30,7 +32,7 @@ $(ENV_STAMP): pyproject.toml requirements.lock
 	$(PY) -m ipykernel install --sys-prefix --name isnote --display-name "isnote (Python 3)" >/dev/null
 	@touch $@
 
-report: $(ENV_STAMP) ## Run the whole chain on PARAMS (default: the synthetic demo data) and build the note
+report: $(ENV_STAMP) ## Run the whole chain on PARAMS (default: the synthetic demo data) and build the note; STRICT=1: refuse editorial text citing changed figures
 	$(PY) -m isnote.pipeline run --params "$$PARAMS"
 
 demo-data: $(ENV_STAMP) ## Regenerate the synthetic demo dataset in data/demo (byte for byte)
@@ -47,6 +49,9 @@ screening-report: export ISNOTE_PARAMS := $(PARAMS)
 screening-report: export ISNOTE_LABELS := $(LABELS)
 screening-report: $(ENV_STAMP) ## Per signal, the operations it flags; with LABELS=file.csv (op_id;attendu) its precision and recall
 	$(PY) -m isnote.cli screening-report
+
+approve-text: $(ENV_STAMP) ## Record the figures cited by the editorial paragraphs of content/ as approved (after re-reading them)
+	$(PY) -m isnote.editorial approve
 
 browser-deps: ## Install headless Chromium and poppler-utils from Debian (browser and PDF checks), if missing
 	@{ command -v chromium >/dev/null 2>&1 && command -v pdftotext >/dev/null 2>&1; } || { \

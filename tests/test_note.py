@@ -82,16 +82,22 @@ def test_title_page_and_banner(run, tmp_path):
 def test_sections_numbered_and_toc_resolves(run):
     *_, result, html, soup = run
     h1 = [h.get_text(" ", strip=True) for h in soup.select("main h1")]
-    assert [t.split()[0] for t in h1[:6]] == ["1.", "2.", "3.", "4.", "5.", "6."]
-    assert h1[6].startswith("Annexe A")             # fiches went to the marker: no section of their own
+    assert h1[0] == "Synthèse"                      # first after the title page, unnumbered
+    assert [t.split()[0] for t in h1[1:7]] == ["1.", "2.", "3.", "4.", "5.", "6."]
+    # closing sections (content/fin), then the annexes; fiches went to the marker: no section of their own
+    assert h1[7] == "7. Conclusions et perspectives" and h1[8] == "8. Limites de la démarche"
+    assert h1[9].startswith("Annexe A")
     h2 = [h.get_text(" ", strip=True) for h in soup.select("main h2")]
     assert any(t.startswith("4.3 Typologie") for t in h2)         # unnumbered heading got the next number
     links = soup.select("nav.isn-toc a[href^='#']")
     assert len(links) >= 15
     for a in links:
         assert soup.find(id=a["href"][1:]) is not None, a["href"]
-    assert result["warnings"] == ["01_methode.ipynb, cellule 9 : DataFrame affiché brut, ignoré "
-                                  "(utiliser isnote.display.table_html)"]
+    assert result["warnings"][0] == ("01_methode.ipynb, cellule 9 : DataFrame affiché brut, ignoré "
+                                     "(utiliser isnote.display.table_html)")
+    # the fixture's figures differ from the demo's: the approved editorial paragraphs are to re-read
+    # the fixture's checks cite a table the fixture notebooks do not have: named, not left dangling
+    assert all(w.startswith(("paragraphe à relire", "renvoi sans cible")) for w in result["warnings"][1:])
 
 
 def test_tables_and_figures_numbered(run):
@@ -142,7 +148,10 @@ def test_fiches(run):
                   "Collectivité territoriale", "CCAS", "14/12/2017", fmt_eur(238778.48), fmt_eur(112278.48),
                   "3 actions", "150 participants prévus", "42 retours", "Coordination inédite"):
         assert value in text, value
-    assert "non renseigné" in _text(boxes[1])
+    # a sheet shows only the fields that have values: no « non renseigné », no empty heading
+    second = _text(boxes[1])
+    assert "non renseigné" not in second and "Résultats" not in second and "Localisation" not in second
+    assert "Un PTCE au service de l’emploi local" in second
     # placed where notebook 02 put the marker: after heading 5.2, before 5.3
     heads = [h.get_text(" ", strip=True) for h in soup.select("main h2, main aside.isn-box")]
     order = [h for h in heads if h.startswith(("5.2", "5.3", "Encadré"))]
@@ -174,13 +183,18 @@ def test_annex_list(run):
 
 
 def test_annex_method(run):
-    *_, html, soup = run
+    params, layout, result, html, soup = run
     annex = soup.find(id="annexe-b").find_parent("section")
     text = _text(annex)
     for value in ("Vague 2017", "4 mars 2017", "Innovation sociale / socialement innovant", "Avise",
-                  "France Active", "Pré-identifiées", "totaux_tableau3", "operations_pon_fse.csv", "cp1252"):
+                  "France Active", "Pré-identifiées", "Opérations programmées du PON FSE"):
         assert value in text, value
-    assert "<code>innovations? sociales?</code>" in str(annex)
+    # the technical detail is in the reviewer's technical annex, not in the note
+    for value in ("totaux_tableau3", "operations_pon_fse.csv", "cp1252", "innovations? sociales?"):
+        assert value not in text, value
+    tech = Path(result["technical_annex"]).read_text(encoding="utf-8")
+    for value in ("totaux_tableau3", "operations_pon_fse.csv", "cp1252", "<code>innovations? sociales?</code>"):
+        assert value in tech, value
 
 
 def test_provenance(run):
@@ -192,7 +206,9 @@ def test_provenance(run):
     assert prov["packages"]["pandas"] and prov["packages"]["weasyprint"]
     assert prov["run_date"].startswith("2025-01-02T10:30")
     annex = soup.find(id="annexe-c").find_parent("section")
-    text = _text(annex)
+    assert "2 janvier 2025 à 10:30" in _text(annex)
+    # files, checksums, parameters and versions are in the reviewer's technical annex
+    text = BeautifulSoup(Path(result["technical_annex"]).read_text(encoding="utf-8"), "html.parser").get_text(" ")
     assert params_entry["sha256"] in text and "output_dir:" in text and "weasyprint" in text
     git = prov["git"]
     assert (git is None and "pas de dépôt git" in text) or (git["commit"] in text)
@@ -300,3 +316,72 @@ def test_postprocess_numbering_rules():
     assert soup.find("figcaption").get_text(" ", strip=True) == "Tableau 1 – Qualité des données"
     assert any("4.1" in w and "sans titre de niveau supérieur 4" in w for w in info["warnings"])
     assert [a["href"] for a in soup.select("#sommaire-liste a")] == ["#sec-4-1", "#sec-5", "#sec-5-1", "#sec-5-2"]
+
+
+def test_cross_references_use_this_notes_numbering(run):
+    """Every « Tableau N » / « Figure N » / « Annexe X » of the text exists in this note, and the
+    references of the annexes (written with the historical numbers of the checks) point to the
+    table they mean."""
+    *_, result, html, soup = run
+    n_tab, n_fig = result["tables"], result["figures"]
+    text = soup.find("main").get_text(" ")
+    for word, n in re.findall(r"\b(Tableaux?|tableaux?|Figure|figure)\s+(\d+)", text):
+        limit = n_fig if word.lower() == "figure" else n_tab
+        assert 1 <= int(n) <= limit, (word, n)
+    annexes = {h.get_text(" ", strip=True).split()[1] for h in soup.select("main h1") if h.get_text().startswith("Annexe")}
+    for letter in re.findall(r"\b[Aa]nnexe ([A-Z])\b", text):
+        assert letter in annexes, letter
+    for a in soup.select("a.isn-ref"):
+        target = soup.find(id=a["data-target"])
+        assert target is not None and a.get_text().lower().endswith(target["data-number"].split()[-1])
+    assert "le tableau correspondant" in _text(soup.select_one("ul.isn-checks"))   # unresolved: no stale number
+
+
+def test_glossary_annex(run):
+    *_, html, soup = run
+    glossary = soup.find(id="annexe-d").find_parent("section")
+    terms = [dt.get_text() for dt in glossary.select("dt")]
+    for acronym in ("AGD", "OI", "PLIE", "MPN", "DLA", "NEET", "ESS", "IEJ", "FSE", "PON", "RAMO"):
+        assert acronym in terms, acronym
+    assert terms == sorted(terms, key=str.lower)
+
+
+def test_no_table_wider_than_the_page(run):
+    """WeasyPrint's laid-out pages: every table box stays inside the page's content box."""
+    *_, result, html, soup = run
+    assert result["print_overflows"] == []
+    assert soup.select("table.isn-wide") or soup.select("table.isn-sortable")
+
+
+def test_printcheck_finds_an_overflowing_table():
+    from weasyprint import HTML
+
+    from isnote import printcheck
+
+    cell = "<td>" + "mot" * 60 + "</td>"
+    html = (f"<html><head><style>@page {{ size: A4; margin: 2cm }}</style></head><body>"
+            f"<table><tr>{cell}{cell}</tr></table><table style='width:100%'><tr><td>court</td></tr></table>"
+            "</body></html>")
+    found = printcheck.overflows(HTML(string=html).render())
+    assert len(found) == 1 and found[0]["page"] == 1 and found[0]["excess_px"] > 100
+    assert found[0]["text"].startswith("motmot")
+
+
+def test_sheets_sit_in_their_category_subsection(tmp_path):
+    import nbformat
+    import pandas as pd
+
+    from isnote import sections
+    from isnote.display import insert_marker
+
+    params, layout = builders.make_run(tmp_path, notebooks=False)
+    retained = pd.read_parquet(layout.clean / "retained.parquet")
+    cats = retained.loc[retained["emblematique"].astype(str).str.lower().isin(["oui", "true"])
+                        & retained["wave"].astype(str).eq("2019"), "categorie"].astype(str).tolist()
+    cells = [nbformat.v4.new_code_cell(source="", outputs=[nbformat.v4.new_output(
+        "display_data", data={"text/html": f"<h3>{c}</h3>" + insert_marker(f"fiches-{c}")})]) for c in cats]
+    rest, placed = sections.place_category_fiches(cells, retained, params)
+    assert placed == len(cats) and len(rest) == len(retained) - len(cats)
+    for cell, cat in zip(cells, cats):
+        html = cell.outputs[0]["data"]["text/html"]
+        assert f'data-categorie="{cat}"' in html and 'class="isn-box"' in html and "data-isn-insert" not in html

@@ -66,3 +66,29 @@ def test_escaped_text_stays_escaped():
     out = apply_html("<p>&lt;script&gt;alert(1)&lt;/script&gt; : texte</p>")
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in out
     assert "<script>" not in out
+
+
+@pytest.mark.parametrize("raw, expected", [
+    ("l'axe d'Ile-de-France", "l’axe d’Île-de-France"),
+    ("Evaluation de l'impact social", "Évaluation de l’impact social"),
+    ("aujourd'hui l'Etat", "aujourd’hui l’État"),
+    ("EVALUATION", "EVALUATION"),                         # capitals of a name are left as written
+    ("Europe", "Europe"),
+    ("Un lab' territorial", "Un lab' territorial"),       # not between two letters
+])
+def test_apostrophes_and_accented_capitals(raw, expected):
+    assert fix_text(raw) == expected
+
+
+def test_numbers_spelled_at_sentence_start():
+    from bs4 import BeautifulSoup
+
+    from isnote import frwords
+
+    soup = BeautifulSoup("<p>12 opérations ont un porteur. 20 correspondent ; 4 non.</p>"
+                         "<p>Les 6 646 opérations. 2019 : bilan.</p><aside><p>42 retours</p></aside>"
+                         "<li>1 opération</li>", "html.parser")
+    frwords.apply_soup(soup)
+    texts = [t.get_text() for t in soup.find_all(["p", "li"])]
+    assert texts == ["Douze opérations ont un porteur. Vingt correspondent ; 4 non.",
+                     "Les 6 646 opérations. 2019 : bilan.", "42 retours", "Une opération"]

@@ -273,6 +273,9 @@ def environment(search_path: Iterable[Path] | None = None) -> jinja2.Environment
                              keep_trailing_newline=True, trim_blocks=True, lstrip_blocks=True,
                              extensions=["jinja2.ext.do"], finalize=_finalize)
     env.filters.update(FILTERS)
+    from .frwords import FILTERS as WORD_FILTERS, count, sentence_start
+    env.filters.update(WORD_FILTERS)
+    env.globals.update(compte=count, debut_phrase=sentence_start)
     env.globals.update(share=share, ranked=ranked, pick=pick, compare=compare, plural=plural)
     return env
 
@@ -379,7 +382,13 @@ def build_context(params: Mapping, kf: Mapping | None = None) -> dict:
         "short": short,
         "os_is": str(params.get("os_innovation_sociale", DEFAULT_OS_INNOVATION)),
         "synthetic": bool(params.get("synthetic")),
+        "syn": _synthesis_facts(params, kf),
     }
+
+
+def _synthesis_facts(params: Mapping, kf: Mapping) -> dict:
+    from .synthesis import facts
+    return facts(params, kf)
 
 
 def render_for(name: str, params: Mapping, kf: Mapping) -> str:

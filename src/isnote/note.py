@@ -24,7 +24,8 @@ from typing import Any, Iterable, Mapping
 import nbformat
 import pandas as pd
 
-from . import narrative, provenance, typography
+from . import (annexes, editorial, frwords, narrative, printcheck, provenance, readertext, sections, techannex,
+               typography)
 from .atomic import write_bytes, write_text
 from .config import PROJECT_ROOT, Layout, Params, resolve
 from .display import esc
@@ -182,15 +183,18 @@ def _html_cell(html: str):
         nbformat.v4.new_output("display_data", data={"text/html": html})])
 
 
-def static_cells(params: Params, kf: Mapping, content_dir: Path | None = None) -> list:
-    """The editable static sections (content/*.md), placeholders rendered."""
+def static_cells(params: Params, kf: Mapping, content_dir: Path | None = None,
+                 paragraphs: list | None = None) -> list:
+    """The editable static sections (content/*.md), placeholders rendered; the paragraphs that cite
+    figures are added to `paragraphs` (isnote.editorial)."""
     content_dir = Path(content_dir or params.get("content_dir") or CONTENT_DIR)
     if not content_dir.is_absolute():
         content_dir = resolve(content_dir)
-    context = narrative.build_context(params, kf)
     cells = []
     for path in sorted(content_dir.glob("*.md")):
-        text = narrative.render_string(path.read_text(encoding="utf-8"), f"content/{path.name}", **context)
+        text, paras = editorial.render(path.read_text(encoding="utf-8"), f"content/{path.name}", params, kf)
+        if paragraphs is not None:
+            paragraphs.extend(paras)
         cells.append(nbformat.v4.new_markdown_cell(text))
     return cells
 
@@ -270,16 +274,17 @@ def fiche_html(row: Mapping, labels: Mapping) -> str:
             parts = []
             n_act = _val(row, "n_actions")
             if n_act is not None:
-                parts.append(f"{fmt_int(n_act)} {'action' if int(n_act) < 2 else 'actions'}")
+                parts.append(frwords.count(n_act, "action", "actions", feminine=True))
             n_part = _val(row, "planned_participants")
             if n_part is not None:
-                parts.append(f"{fmt_int(n_part)} participants prévus")
+                parts.append(f"{frwords.count(n_part, 'participant prévu', 'participants prévus')}")
             text = " ; ".join(parts)
         else:
             v = _val(row, col)
             text = "" if v is None else str(v)
-        shown = esc(text) if text else f'<span class="isn-missing">{NOT_GIVEN}</span>'
-        return f'<tr><th scope="row">{esc(label)}</th><td>{shown}</td></tr>'
+        if not text:
+            return ""                                    # a sheet shows only the fields that have values
+        return f'<tr><th scope="row">{esc(label)}</th><td>{esc(text)}</td></tr>'
 
     facts = "".join(fact(label, col) for label, col in FICHE_FIELDS)
     meta = []
@@ -294,10 +299,12 @@ def fiche_html(row: Mapping, labels: Mapping) -> str:
 
     def para(label: str, col: str) -> str:
         v = _val(row, col)
-        body = esc(v) if v is not None else f'<span class="isn-missing">{NOT_GIVEN}</span>'
-        return f'<p class="isn-box-h">{esc(label)}</p><p class="isn-box-p">{body}</p>'
+        if v is None:
+            return ""                                    # a sheet shows only the fields that have values
+        return f'<p class="isn-box-h">{esc(label)}</p><p class="isn-box-p">{esc(v)}</p>'
 
     anchor = re.sub(r"[^0-9A-Za-z_-]", "", str(_val(row, "op_id") or "")) or "x"
+    innov = para("Ce qui la rend socialement innovante", "caractere_innovant")
     return (
         f'<aside class="isn-box" id="fiche-{anchor}" data-caption="{esc(caption)}">'
         f'<p class="isn-box-caption">{esc(caption)}</p>'
@@ -308,8 +315,8 @@ def fiche_html(row: Mapping, labels: Mapping) -> str:
         '</div>'
         f'<table class="isn-box-facts"><caption>L’opération en bref</caption><tbody>{facts}</tbody></table>'
         '</div>'
-        f'<div class="isn-box-innov">{para("Ce qui la rend socialement innovante", "caractere_innovant")}</div>'
-        '</aside>'
+        + (f'<div class="isn-box-innov">{innov}</div>' if innov else "")
+        + '</aside>'
     )
 
 
@@ -387,7 +394,7 @@ def annex_list_html(retained: pd.DataFrame | None, params: Params) -> str:
             f"<figcaption>{esc(caption)}</figcaption>"
             f'<table class="isn-sortable" id="annexe-liste" data-total="{n}"><thead><tr>{header}</tr></thead>'
             f"<tbody>{body}</tbody></table>"
-            '<p class="source">Source : base de suivi et registre de revue.</p></figure>')
+            f'<p class="source">Source : {esc(readertext.source_line(params, "operations"))}</p></figure>')
 
 
 FUNNEL_LABELS = {
@@ -578,7 +585,8 @@ def assemble(params: Params, layout: Layout, kf: Mapping, *, retained: pd.DataFr
     if not paths:
         raise NoteError(f"aucun notebook exécuté dans {layout.notebooks} : lancer d'abord la chaîne "
                         "(python -m isnote.pipeline run)")
-    cells = static_cells(params, kf, content_dir)
+    paragraphs: list = []
+    cells = [sections.synthesis_cell(params, kf)] + static_cells(params, kf, content_dir, paragraphs)
     perimeter = kf.get("perimeter") or {}
     absent = frozenset(k for k in ("survey", "lot5") if perimeter.get(k) is False)   # no section for them
     first_meta: dict = {}
@@ -590,9 +598,17 @@ def assemble(params: Params, layout: Layout, kf: Mapping, *, retained: pd.DataFr
         first_meta = first_meta or dict(nb.metadata)
         cells.extend(filter_notebook(nb, path.name, warnings, absent))
     info["notebooks"] = [p.name for p in paths]
+    cells.extend(sections.closing_cells(params, kf, content_dir, paragraphs))
+    editorial.compare(paragraphs, editorial.read_lock(editorial.lock_path(params)))
+    info["editorial"] = editorial.report(paragraphs)
+    info["warnings"].extend(editorial.messages(paragraphs))
+    editorial.check_strict(paragraphs, params)
 
-    fiches, n_fiches = fiches_block(retained, params)
-    info["fiches"] = n_fiches
+    rest, n_placed = sections.place_category_fiches(cells, retained, params)   # in their category's subsection
+    fiches, n_fiches = fiches_block(rest, params)
+    if n_placed and not n_fiches:
+        fiches = ""
+    info["fiches"] = n_fiches + n_placed
     placed = False
     for cell in cells:
         for out in cell.get("outputs", []):
@@ -605,10 +621,13 @@ def assemble(params: Params, layout: Layout, kf: Mapping, *, retained: pd.DataFr
         cells.append(_html_cell(fiches))
 
     cells.append(_html_cell('<div class="isn-annexes">' + annex_list_html(retained, params) + "</div>"))
-    cells.append(_html_cell(annex_method_html(params, layout)))
+    cells.append(_html_cell(annexes.method_html(params, layout)))
     prov = provenance.collect(params, layout, when)
     info["provenance"] = prov
-    cells.append(_html_cell(provenance.render_html(prov, run_label(when))))
+    cells.append(_html_cell(annexes.traceability_html(prov, run_label(when))))
+    glossary = annexes.glossary_html(content_dir or params.get("content_dir"))
+    if glossary:
+        cells.append(_html_cell(glossary))
 
     nb = nbformat.v4.new_notebook(cells=cells)
     nb.metadata.update({k: v for k, v in first_meta.items() if k in ("kernelspec", "language_info")})
@@ -830,12 +849,20 @@ def postprocess(html: str, info: dict, *, allowed_images: set[str] | None = None
     for marker in soup.select("div.isn-insert"):
         marker.decompose()
     _captioned_markdown_tables(soup)
+    printcheck.mark_wide_tables(soup)
+    readertext.add_rounding_notes(soup)
     _number_floats(soup, info)
+    annexes.resolve_refs(soup, info)
     _number_boxes(soup, info)
     entries = _number_headings(soup, main, info)
     _fill_toc(soup, entries)
     info["sections"] = [f"{n} {t}".strip() for lvl, n, t, _ in entries if lvl == 1]
     typography.apply_soup(soup)
+    frwords.apply_soup(soup)
+    info["tool_talk"] = readertext.tool_talk("\n".join(readertext.note_text_nodes(soup)))
+    if info["tool_talk"]:
+        info["warnings"].append("termes techniques dans le texte de la note : "
+                                + ", ".join(f"« {t} »" for t, _ in info["tool_talk"][:10]))
     sanitize(soup, allowed_images, scripts, info)
     return str(soup)
 
@@ -843,14 +870,17 @@ def postprocess(html: str, info: dict, *, allowed_images: set[str] | None = None
 # --- PDF and reviewer view ---------------------------------------------------------------------
 
 
-def write_pdf(html: str, target: Path) -> None:
-    """PDF from the note HTML (print CSS, A4); no network access."""
+def write_pdf(html: str, target: Path) -> list[dict]:
+    """PDF from the note HTML (print CSS, A4); no network access. Returns the tables wider than
+    the text block found in the laid-out pages (isnote.printcheck)."""
     from weasyprint import HTML
     from weasyprint.urls import URLFetcher
 
     fetcher = URLFetcher(allowed_protocols=["data"])
-    pdf = HTML(string=html, base_url=str(target.parent), url_fetcher=fetcher).write_pdf()
-    write_bytes(target, pdf)
+    document = HTML(string=html, base_url=str(target.parent), url_fetcher=fetcher).render()
+    found = printcheck.overflows(document)
+    write_bytes(target, document.write_pdf())
+    return found
 
 
 def build_companion(path: Path, params: Params | None = None) -> Path:
@@ -904,13 +934,18 @@ def build(params: Params, layout: Layout | None = None, *, pdf: bool = True, com
     prov = info.pop("provenance")
     provenance.write_json(prov, layout.root / "provenance.json")
     result["provenance"] = layout.root / "provenance.json"
+    result["technical_annex"] = techannex.write(
+        layout, method_html=annex_method_html(params, layout),
+        provenance_html=provenance.render_html(prov, run_label(when)),
+        tool_talk=info.get("tool_talk", ()), editorial=info.get("editorial"), title=tinfo["title"])
 
     ramo = narrative.ramo_text(params, kf)
     write_text(ramo_path(layout), ramo)
     result.update(ramo=ramo_path(layout), ramo_chars=len(ramo.rstrip("\n")), ramo_limit=narrative.ramo_limit(params))
 
     if pdf:
-        write_pdf(html, layout.note_pdf)
+        result["print_overflows"] = write_pdf(html, layout.note_pdf)
+        info["warnings"].extend(printcheck.messages(result["print_overflows"]))
         result["pdf"] = layout.note_pdf
     if companions:
         result["companions"] = build_companions(layout, params)

@@ -44,15 +44,16 @@ class Step:
 
 
 COMMON_MODULES = ("__init__", "config", "errors", "frnum", "display", "keyfigures", "atomic",
-                  "notebook", "narrative", "typography", "templates")
+                  "notebook", "narrative", "typography", "templates", "readertext", "frwords")
 NOTE_MODULES = ("note", "narrative", "typography", "provenance", "display", "frnum", "config",
-                "keyfigures", "atomic", "export", "templates")
+                "keyfigures", "atomic", "export", "templates", "readertext", "frwords", "annexes", "techannex",
+                "editorial", "synthesis", "sections", "printcheck")
 
 
 STEPS: tuple[Step, ...] = (
     Step("ingest", "01_ingest.ipynb",
          params_keys=(("inputs",), ("mapping",), ("nomenclature",)),
-         modules=("readers", "validate", "ingest", "reallists", "screening", "textsearch")),
+         modules=("readers", "validate", "ingest", "reallists", "screening", "textsearch", "waves")),
     Step("screening", "02_screening.ipynb",
          # only the decisions of earlier waves matter here (continuations); the current wave's
          # decisions are read by the typology step, so changing them does not rerun the screening
@@ -64,9 +65,11 @@ STEPS: tuple[Step, ...] = (
          modules=("typology", "review", "tables", "checks", "export", "screening", "textsearch", "signals",
                   "capture")),
     Step("fse", "04_resultats_fse.ipynb",
-         params_keys=(("nomenclature",), ("survey_themes",), ("review_register",), ("typology",)),
+         params_keys=(("nomenclature",), ("survey_themes",), ("survey_reading",), ("review_register",),
+                      ("typology",)),
          after=("ingest", "screening"),
-         modules=("typology", "review", "tables", "checks", "charts", "export", "textsearch", "screening"),
+         modules=("typology", "review", "tables", "checks", "charts", "export", "textsearch", "screening",
+                  "qualitative", "waves"),
          programme="fse"),
     Step("iej", "05_resultats_iej.ipynb",
          params_keys=(("nomenclature",), ("review_register",), ("typology",)),
@@ -367,7 +370,9 @@ def plan(params: Params, layout, *, force: bool = False, pdf: bool = True) -> tu
         if state.get(step.name) != keys[step.name] or not done:
             dirty.add(step.name)
     assemble_key = hashlib.sha256(("|".join(keys[s.name] for s in STEPS) + code_hash(NOTE_MODULES)
-                                   + _tree_hash("content") + str(pdf)).encode()).hexdigest()
+                                   + _tree_hash("content") + str(pdf)
+                                   + ("strict" if os.environ.get("STRICT", "").strip() not in ("", "0") else "")
+                                   ).encode()).hexdigest()
     todo = [s.name for s in STEPS if s.name in dirty]
     if state.get("assemble") != assemble_key or not layout.note_html.exists() \
             or (pdf and not layout.note_pdf.exists()):
@@ -622,7 +627,10 @@ def _assemble(params: Params, layout, *, pdf: bool) -> None:
     if importlib.util.find_spec("isnote.note") is None:  # pragma: no cover - during development
         return
     from . import note
-    note.build(params, layout, pdf=pdf, companions=False)
+    result = note.build(params, layout, pdf=pdf, companions=False)
+    for line in [w for w in result.get("warnings", []) if w.startswith(("paragraphe à relire", "termes techniques",
+                                                                               "tableau plus large"))]:
+        _log(f"  {line}")
 
 
 def _tree_hash(rel: str) -> str:

@@ -23,6 +23,7 @@ import pandas as pd
 from .config import Params
 from .errors import InputError
 from .frnum import fmt_int, fmt_num, fmt_pct
+from .frwords import fmt_meur_cell
 from .typology import CUMULATIVE, cached_yaml, categories, cumulative_waves, table_waves, wave_label
 
 # Body types aggregated in the survey tables (override: params key `survey_groups`).
@@ -185,7 +186,7 @@ def display_table3(t3: pd.DataFrame, params: Params) -> tuple[pd.DataFrame, Form
     cols = {"label": "Axe / OS"}
     formats: Formats = {}
     periods = table_waves(params) + [CUMULATIVE]
-    for kind, src, fmt in (("nb", "n_ops", fmt_int), ("M€ CT", "ct_meur", fmt_num)):
+    for kind, src, fmt in (("nb", "n_ops", fmt_int), ("M€ CT", "ct_meur", fmt_meur_cell)):
         for p in periods:
             lab = wave_label(params, p)
             cols[f"{src}_{p}"] = f"{lab} – {kind}"
@@ -203,7 +204,7 @@ def display_table5(t5: pd.DataFrame, params: Params) -> tuple[pd.DataFrame, Form
     for p in (params["current_wave"], CUMULATIVE):
         lab = wave_label(params, p)
         for src, name, fmt in ((f"n_ops_{p}", f"{lab} – nb", fmt_int), (f"share_n_{p}", f"{lab} – % (nb)", fmt_pct),
-                               (f"ct_meur_{p}", f"{lab} – M€", fmt_num), (f"share_ct_{p}", f"{lab} – % (M€)", fmt_pct)):
+                               (f"ct_meur_{p}", f"{lab} – M€", fmt_meur_cell), (f"share_ct_{p}", f"{lab} – % (M€)", fmt_pct)):
             cols[src] = name
             formats[name] = fmt
     return t5[list(cols)].rename(columns=cols), formats
@@ -278,7 +279,7 @@ def display_table4(t4: pd.DataFrame, params: Params) -> tuple[pd.DataFrame, Form
         if src.startswith("share"):
             formats[dst] = fmt_pct
         elif src.endswith("meur"):
-            formats[dst] = fmt_num
+            formats[dst] = fmt_meur_cell
         elif src in ("participants", "n_ops", "pon_participants", "pon_n_ops"):
             formats[dst] = fmt_int
     return df[list(cols)].rename(columns=cols), formats
@@ -365,7 +366,7 @@ def display_regions(reg: pd.DataFrame) -> tuple[pd.DataFrame, Formats]:
     cols = {"region": "Région", "n_retained": "Opérations retenues", "ct_meur_retained": "CT retenu (M€)",
             "share_retained": "Part des retenues", "n_all": "Opérations programmées",
             "share_all": "Part des programmées", "ratio": "Indice de représentation"}
-    formats = {"Opérations retenues": fmt_int, "CT retenu (M€)": fmt_num, "Part des retenues": fmt_pct,
+    formats = {"Opérations retenues": fmt_int, "CT retenu (M€)": fmt_meur_cell, "Part des retenues": fmt_pct,
                "Opérations programmées": fmt_int, "Part des programmées": fmt_pct,
                "Indice de représentation": lambda v: fmt_num(v, 2)}
     return reg[list(cols)].rename(columns=cols), formats
@@ -446,9 +447,9 @@ def display_table_programme(tp: pd.DataFrame) -> tuple[pd.DataFrame, Formats]:
     cols = {"label": "Période", "n_ops": "Opérations retenues", "share_n": "% opérations",
             "ue_meur": "UE (M€)", "share_ue": "% UE", "ct_meur": "CT (M€)", "share_ct": "% CT",
             "pon_n_ops": "PO : opérations", "pon_ue_meur": "PO : UE (M€)", "pon_ct_meur": "PO : CT (M€)"}
-    formats = {"Opérations retenues": fmt_int, "% opérations": fmt_pct, "UE (M€)": fmt_num, "% UE": fmt_pct,
-               "CT (M€)": fmt_num, "% CT": fmt_pct, "PO : opérations": fmt_int, "PO : UE (M€)": fmt_num,
-               "PO : CT (M€)": fmt_num}
+    formats = {"Opérations retenues": fmt_int, "% opérations": fmt_pct, "UE (M€)": fmt_meur_cell, "% UE": fmt_pct,
+               "CT (M€)": fmt_meur_cell, "% CT": fmt_pct, "PO : opérations": fmt_int, "PO : UE (M€)": fmt_meur_cell,
+               "PO : CT (M€)": fmt_meur_cell}
     return tp[list(cols)].rename(columns=cols), formats
 
 
@@ -732,16 +733,7 @@ def _fr_date(value) -> str:
     return f"{d.day}{'er' if d.day == 1 else ''} {MONTHS[d.month - 1]} {d.year}"
 
 
-def source_line(params: Params, kind: str = "operations") -> str:
-    """The source line under a table: dataset, extract date, review register, survey."""
-    data = str(params.get("dataset_label") or "extractions MDFSE")
-    if kind == "survey":
-        when = params.get("survey_date")
-        return f"{data} – enquête auprès des gestionnaires de l'axe 3" + (
-            f" ({MONTHS[pd.Timestamp(str(when)).month - 1]} {pd.Timestamp(str(when)).year})" if when else "") + \
-            " ; traitement isnote"
-    extract = params.get("extract_date")
-    text = f"{data}" + (f", extraction du {_fr_date(extract)}" if extract else "")
-    if kind == "operations":
-        text += " ; registre de revue des opérations ; traitement isnote"
-    return text
+def source_line(params: Params, kind: str = "operations", programme: str | None = None) -> str:
+    """The source line under a table, naming the data (see isnote.readertext.source_line)."""
+    from .readertext import source_line as _source_line
+    return _source_line(params, kind, programme)

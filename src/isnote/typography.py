@@ -5,7 +5,11 @@ Rules applied to text:
   replaced; a missing one is added, except where it would break something: ":" between digits
   as in 10:30, punctuation glued to the next character as in URLs or "a?b");
 - a narrow no-break space (U+202F) between the digit groups of a number ("6 646", "1 704,0");
-- a no-break space before units after a number (%, €, k€, M€, Md€) and after "n°".
+- a no-break space before units after a number (%, €, k€, M€, Md€) and after "n°";
+- the typographic apostrophe (’) for a straight one between two letters (« l'axe » -> « l’axe »);
+- accented capitals for the words of ACCENTED_CAPITALS written without their accent at the start
+  of a word in title case (« Evaluation » -> « Évaluation », « Ile-de-France » -> « Île-de-France »;
+  words in capitals, such as a beneficiary's name written « EVALUATION », are left as written).
 
 `fix_text` works on a plain string; `apply_html` on an HTML document or fragment, touching only
 its text nodes outside <script>, <style>, <code>, <pre>, <kbd>, <samp>, <textarea>.
@@ -47,6 +51,21 @@ _RULES: list[tuple[re.Pattern, str]] = [
 ]
 
 
+# words whose capital is accented in French, as they appear without the accent in data and texts
+ACCENTED_CAPITALS = {
+    "Ile": "Île", "Iles": "Îles", "Evaluation": "Évaluation", "Evaluations": "Évaluations",
+    "Economie": "Économie", "Etat": "État", "Etats": "États", "Etude": "Étude", "Etudes": "Études",
+    "Egalite": "Égalité", "Egalité": "Égalité", "Education": "Éducation", "Emergence": "Émergence",
+    "Elaboration": "Élaboration", "Equipe": "Équipe", "Etablissement": "Établissement",
+    "Etape": "Étape", "Etapes": "Étapes", "Epicerie": "Épicerie", "Energie": "Énergie",
+    "Economique": "Économique", "Economiques": "Économiques", "Ecole": "École", "Ecologique": "Écologique",
+    "Evaluer": "Évaluer",
+}
+_CAPITALS = re.compile(r"(?<![\w-])(" + "|".join(sorted(ACCENTED_CAPITALS, key=len, reverse=True))
+                       + r")(?![\w])")
+_APOSTROPHE = re.compile(r"(?<=[^\W\d_])'(?=[^\W\d_])")
+
+
 def _group_digits(match: re.Match) -> str:
     head, rest = match.group(1), match.group(2)
     return head + re.sub(r"[ \u00a0]", NNBSP, rest)
@@ -58,7 +77,8 @@ def _fix_plain(text: str) -> str:
             text = pattern.sub(_group_digits, text)
         else:
             text = pattern.sub(repl, text)
-    return text
+    text = _APOSTROPHE.sub("’", text)
+    return _CAPITALS.sub(lambda m: ACCENTED_CAPITALS[m.group(1)], text)
 
 
 def fix_text(text: str) -> str:

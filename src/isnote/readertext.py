@@ -1,0 +1,183 @@
+"""Reader-facing wording shared by the notebooks and the note: how data sources are named, and
+the scan that keeps tool talk out of the note.
+
+The note speaks of *data*, never of the tool that processed it: a source line says « Données de
+suivi du PON FSE, extraction du 9 mars 2019 », not a file name, a command or a module. Technical
+detail (keyword patterns, parameter files, check identifiers, provenance) goes to the technical
+annex of the reviewer (`isnote.techannex`).
+
+`tool_talk(text)` lists the tokens of a text that betray the tool (commands, file names, internal
+keys written in snake_case, regular-expression syntax); the note assembly reports them as
+warnings and a test requires none in the demo note.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any, Iterable, Mapping
+
+MONTHS = ("janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre", "octobre",
+          "novembre", "décembre")
+
+# what each input of the parameters holds, as the reader should read it
+INPUT_LABELS = {
+    "operations": "Opérations programmées",
+    "qualitative": "Descriptions qualitatives des opérations",
+    "participants": "Enregistrements des participants",
+    "survey": "Enquête auprès des gestionnaires de l’axe 3",
+    "lot5": "Liste des projets du lot 5 de l’évaluation de l’IEJ",
+}
+PROGRAMME_SHORT = {"fse": "PON FSE", "iej": "PON IEJ"}
+
+# tokens a reader must never see (pattern, what it is)
+FORBIDDEN: tuple[tuple[str, str], ...] = (
+    (r"\bmake\s+[a-z]", "commande make"),
+    (r"\.(?:ya?ml|csv|py|ipynb|parquet|json|xlsx|j2)\b", "nom de fichier"),
+    (r"\bisnote\b", "nom de l’outil"),
+    (r"\bparams/|\bdata/demo\b|\bsrc/", "chemin de fichier"),
+    (r"\b[a-z][a-z0-9]*_[a-z0-9_]+\b", "clé interne"),
+    (r"\\[bdswBDSW]|\(\?[:=!<]|\[\^|\?\)|\w\?\s|[^\s(]\)\?|\|\w+\)", "expression régulière"),
+    (r"\bpython\b|\bpapermill\b|\bnbconvert\b|\bnotebook\b", "outil"),
+)
+_FORBIDDEN_RE = [(re.compile(p), what)
+                 for p, what in FORBIDDEN]
+
+
+def tool_talk(text: str) -> list[tuple[str, str]]:
+    """(token, kind) of every forbidden token found in `text` (deduplicated, in order)."""
+    found: list[tuple[str, str]] = []
+    for pattern, what in _FORBIDDEN_RE:
+        for m in pattern.finditer(text):
+            item = (m.group(0), what)
+            if item not in found:
+                found.append(item)
+    return found
+
+
+def note_text_nodes(soup) -> Iterable[str]:
+    """The text a reader of the note sees: text nodes of <body>, outside scripts and styles,
+    and outside the reviewer-only parts (none today)."""
+    from bs4 import NavigableString
+
+    body = soup.find("body") or soup
+    for node in body.find_all(string=True):
+        if type(node) is not NavigableString:
+            continue
+        if any(p.name in ("script", "style") for p in node.parents if p is not None):
+            continue
+        yield str(node)
+
+
+# --------------------------------------------------------------------------------------------
+# naming the data
+
+
+def _month(value: Any) -> str:
+    import pandas as pd
+
+    ts = pd.Timestamp(str(value))
+    return f"{MONTHS[ts.month - 1]} {ts.year}"
+
+
+def _date(value: Any) -> str:
+    import pandas as pd
+
+    d = pd.Timestamp(str(value))
+    return f"{d.day}{'er' if d.day == 1 else ''} {MONTHS[d.month - 1]} {d.year}"
+
+
+def _programmes_phrase(params: Mapping, programme: str | None) -> str:
+    """'du PON FSE' / 'des PON FSE et IEJ'."""
+    if programme:
+        return "du " + PROGRAMME_SHORT.get(programme, f"PON {programme.upper()}")
+    keys = list((params.get("programmes") or {"fse": 1, "iej": 1}).keys())
+    names = [PROGRAMME_SHORT.get(k, f"PON {k.upper()}")[4:] for k in keys]
+    if len(names) == 1:
+        return f"du PON {names[0]}"
+    return "des PON " + ", ".join(names[:-1]) + " et " + names[-1]
+
+
+def source_line(params: Mapping, kind: str = "operations", programme: str | None = None) -> str:
+    """The source line under a table, naming the data.
+
+    kind: "data" (monitoring data only), "operations" (monitoring data and review decisions),
+    "screening" (monitoring data, search and review), "survey" (the survey of managing bodies).
+    A synthetic dataset says so in the line.
+    """
+    synthetic = " (données de démonstration synthétiques)" if params.get("synthetic") else ""
+    if kind == "survey":
+        when = params.get("survey_date")
+        return ("Enquête auprès des gestionnaires de l’axe 3 du PON FSE"
+                + (f", {_month(when)}" if when else "") + synthetic)
+    extract = params.get("extract_date")
+    text = (f"Données de suivi {_programmes_phrase(params, programme)}"
+            + (f", extraction du {_date(extract)}" if extract else "") + synthetic)
+    if kind == "operations":
+        text += " ; décisions de la revue des opérations"
+    elif kind == "screening":
+        text += " ; recherche par mots-clés et par acteurs, revue des opérations"
+    return text
+
+
+def _walk(node: Any, prefix: str) -> list[tuple[str, str]]:
+    if isinstance(node, Mapping):
+        out = []
+        for k, v in node.items():
+            out.extend(_walk(v, f"{prefix}.{k}" if prefix else str(k)))
+        return out
+    if isinstance(node, (list, tuple)):
+        out = []
+        for v in node:
+            out.extend(_walk(v, prefix))
+        return out
+    return [(prefix, str(node))] if node is not None else []
+
+
+def role_label(role: str) -> str:
+    """'operations.fse' -> 'Opérations programmées du PON FSE'."""
+    role = role[len("inputs."):] if role.startswith("inputs.") else role
+    kind, _, prog = role.partition(".")
+    label = INPUT_LABELS.get(kind, kind.replace("_", " "))
+    if prog:
+        label += f" du {PROGRAMME_SHORT.get(prog, 'PON ' + prog.upper())}"
+    elif kind == "participants":
+        label += " du PON FSE"
+    return label
+
+
+def file_labels(params: Mapping) -> dict[str, str]:
+    """File name (and path) of each input -> what it holds, for the reader."""
+    out: dict[str, str] = {}
+    for role, path in _walk(params.get("inputs") or {}, ""):
+        label = role_label(role)
+        out[Path(path).name] = label
+        out[path] = label
+    return out
+
+
+def name_files(values: Iterable[Any], params: Mapping) -> list[str]:
+    """Replace file names by what they hold (unknown names are kept)."""
+    labels = file_labels(params)
+    return [labels.get(str(v), labels.get(Path(str(v)).name, str(v))) for v in values]
+
+
+ROUNDING_NOTE = ("Montants et parts arrondis ; les totaux sont calculés sur les valeurs exactes et peuvent "
+                 "différer légèrement de la somme des valeurs affichées.")
+
+
+def add_rounding_notes(soup) -> int:
+    """Add the rounding note under every table whose total row sums rounded decimal values."""
+    n = 0
+    for fig in soup.select("figure.isn-table"):
+        total = fig.select_one("tr.total")
+        if total is None or fig.select_one("p.isn-rounding") is not None:
+            continue
+        if not any("," in td.get_text() for td in fig.select("tbody td")):
+            continue                                  # whole numbers add up exactly
+        note = soup.new_tag("p", attrs={"class": "source isn-rounding"})
+        note.string = ROUNDING_NOTE
+        source = fig.select_one("p.source")
+        (source.insert_before(note) if source is not None else fig.append(note))
+        n += 1
+    return n

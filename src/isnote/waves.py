@@ -1,0 +1,69 @@
+"""Tables over several waves: with `pivot_min_waves` waves or more (parameter, default 3), the
+volumes table is shown with the waves as rows (wave, programme) instead of a column group per
+wave, so that it stays readable and within the page whatever the number of waves."""
+
+from __future__ import annotations
+
+from typing import Mapping
+
+import pandas as pd
+
+DEFAULT_PIVOT_MIN_WAVES = 3
+MEASURE_LABELS = {"n_ops": "Opérations", "ue": "Montant UE programmé (M€)", "ct": "Coût total (M€)"}
+
+
+def pivot(params: Mapping) -> bool:
+    """True when the run has enough waves for the tables to show waves as rows."""
+    return len(params.get("waves") or {}) >= int(params.get("pivot_min_waves", DEFAULT_PIVOT_MIN_WAVES))
+
+
+def tableau2_long(t2: pd.DataFrame, wave_labels: Mapping | None = None) -> tuple[pd.DataFrame, dict]:
+    """The volumes table (isnote.ingest.tableau2) with one row per (wave, programme), waves in order,
+    then the total of the waves; the very last row is the grand total."""
+    from .frnum import fmt_int, fmt_num, round_half_up
+
+    wave_labels = wave_labels or {}
+    prog = t2[("programme", "")].to_numpy()
+    waves = [w for w in dict.fromkeys(c[0] for c in t2.columns) if w != "programme"]
+    frames = []
+    for w in waves:
+        label = "Total des vagues" if w == "total" else wave_labels.get(w, f"Vague {w}")
+        part = pd.DataFrame({"Vague": label, "Programme": prog})
+        for m, name in MEASURE_LABELS.items():
+            if (w, m) in t2.columns:
+                part[name] = t2[(w, m)].to_numpy()
+        frames.append(part)
+    out = pd.concat(frames, ignore_index=True)
+    money = lambda v: fmt_num(round_half_up(float(v), 1), 1)  # noqa: E731
+    formats = {"Opérations": fmt_int, MEASURE_LABELS["ue"]: money, MEASURE_LABELS["ct"]: money}
+    return out, formats
+
+
+def retained_by_wave(kf_retained: Mapping, params: Mapping, programme: str = "fse") -> pd.DataFrame:
+    """Retained operations and total cost (M€) per wave, in the order of the parameters' waves."""
+    block = (kf_retained or {}).get(programme, {})
+    rows = [(str((params.get("waves") or {})[w].get("label") or f"Vague {w}"),
+             int(block[w]["total"].get("n_ops", 0)), float(block[w]["total"].get("ct", 0.0)))
+            for w in (params.get("waves") or {}) if isinstance(block.get(w), Mapping) and "total" in block[w]]
+    return pd.DataFrame(rows, columns=["vague", "n_ops", "ct"])
+
+
+def retained_chart(by_wave: pd.DataFrame):
+    """Two panels: retained operations and their total cost, one bar per wave (French numbers)."""
+    from .charts import PALETTE, WIDTH_IN, _style, plt
+    from .frnum import fmt_int, fmt_num
+
+    with _style():
+        fig, (left, right) = plt.subplots(1, 2, figsize=(WIDTH_IN, 2.6))
+        for ax, col, title, fmt in ((left, "n_ops", "Opérations retenues", fmt_int),
+                                    (right, "ct", "Coût total retenu (M€)", lambda v: fmt_num(v, 1))):
+            bars = ax.bar(by_wave["vague"], by_wave[col], color=PALETTE["bar"])
+            ax.set_title(title)
+            ax.set_yticks([])
+            for spine in ("left", "right", "top"):
+                ax.spines[spine].set_visible(False)
+            for bar, value in zip(bars, by_wave[col]):
+                ax.annotate(fmt(value), (bar.get_x() + bar.get_width() / 2, bar.get_height()),
+                            ha="center", va="bottom", fontsize=8)
+        fig.tight_layout()
+    return fig
