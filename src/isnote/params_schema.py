@@ -160,6 +160,12 @@ def _groups(v) -> Problem:
     return "dictionnaire de listes attendu", 'par exemple {PLIE: ["OI PLIE pivot", "OI PLIE"]}'
 
 
+def _number(v) -> Problem:
+    if isinstance(v, (int, float)) and not isinstance(v, bool) and v >= 0:
+        return None
+    return "nombre attendu", "un nombre positif ou nul (point décimal, par exemple 5 ou 0.05)"
+
+
 def _choice(*allowed: str) -> Callable[[Any], Problem]:
     def check(v) -> Problem:
         if isinstance(v, str) and v in allowed:
@@ -182,6 +188,7 @@ KINDS: dict[str, Callable[[Any], Problem]] = {
     "text": _text, "bool": _bool, "date": _date, "month": _month, "path": _path, "code": _code,
     "codes": _codes, "axes": _axes, "text_map": _text_map, "groups": _groups,
     "int>=0": _int_min(0), "int>=1": _int_min(1),
+    "number": _number,
     "wave_date": _choice("programming_date", "start_date", "agreement_date"),
     "react_eu": _choice("apart", "include"),
     "unknown_os": _choice("error", "exclude"),
@@ -228,6 +235,11 @@ KEYS: dict[str, tuple[str, bool, str]] = {
     "survey_definition_theme": ("text", False, "theme quoted as 'definition judged vague'"),
     "table4_detail_axes": ("codes", False, "axes whose OS are detailed in table 4"),
     "regions_min_retained": ("int>=0", False, "minimum retained operations for a region to be ranked"),
+    "editorial_approvals": ("path", False, "approved values cited by the editorial paragraphs (default content/approbations.yaml)"),
+    "synthesis_change_points": ("number", False, "change of an axis share (points) commented in the synthesis (default 5)"),
+    "synthesis_modest_share": ("number", False, "share of total cost under which the 'modest share' lesson applies (default 0.05)"),
+    "survey_reading": ("path", False, "themes of the qualitative reading of the survey answers"),
+    "pivot_min_waves": ("int>=1", False, "from this many waves the volumes table shows waves as rows (default 3)"),
     "ramo_max_chars": ("int>=1", False, "maximum length of the summary for the annual report"),
 }
 
