@@ -258,6 +258,8 @@ def glossary(content_dir: Path | None = None) -> list[tuple[str, str]]:
 
     base = Path(content_dir or PROJECT_ROOT / "content")
     path = (base if base.is_absolute() else PROJECT_ROOT / base) / GLOSSARY_FILE
+    if not path.is_file():                      # a content folder of its own may keep the shared glossary
+        path = PROJECT_ROOT / "content" / GLOSSARY_FILE
     if not path.is_file():
         return []
     try:

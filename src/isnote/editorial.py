@@ -48,7 +48,7 @@ from pathlib import Path
 from typing import Any, Mapping
 
 from . import frwords, narrative
-from .config import PROJECT_ROOT
+from .config import PROJECT_ROOT, resolve
 from .errors import InputError, IsnoteError
 from .frnum import fmt_int, fmt_pct
 
@@ -268,8 +268,9 @@ def _strip_values(block: str, rec: Recorder) -> str:
 
 
 def lock_path(params: Mapping) -> Path:
-    path = Path(str(params.get("editorial_approvals") or DEFAULT_LOCK))
-    return path if path.is_absolute() else PROJECT_ROOT / path
+    if params.get("editorial_approvals"):
+        return resolve(str(params["editorial_approvals"]))
+    return PROJECT_ROOT / DEFAULT_LOCK
 
 
 def read_lock(path: Path) -> dict:
@@ -357,12 +358,30 @@ def write_lock(paragraphs: list[Paragraph], params: Mapping, when: _dt.date | No
 # the editorial sections of a run
 
 
+def content_base(params: Mapping, content_dir: Path | None = None) -> Path:
+    """The folder of the opening sections (parameter `content_dir`, default the project's content/)."""
+    return resolve(content_dir or params.get("content_dir") or PROJECT_ROOT / "content")
+
+
+def closing_base(params: Mapping, content_dir: Path | None = None) -> Path:
+    """The folder of the closing sections (conclusions, limits): parameter `closing_dir`, default
+    `fin/` inside the content folder. Closing sections are specific to a dataset, opening ones are
+    often shared: a parameter set on other data points `closing_dir` to its own folder."""
+    if params.get("closing_dir"):
+        return resolve(params["closing_dir"])
+    return content_base(params, content_dir) / "fin"
+
+
+def editorial_paths(params: Mapping) -> list[Path]:
+    """Every file or folder the editorial text of a run depends on (for the change keys)."""
+    return [content_base(params), closing_base(params), lock_path(params)]
+
+
 def content_files(params: Mapping, content_dir: Path | None = None) -> list[tuple[str, Path]]:
     """(label, path) of every editorial Markdown file: content/*.md then content/fin/*.md."""
-    base = Path(content_dir or params.get("content_dir") or PROJECT_ROOT / "content")
-    base = base if base.is_absolute() else PROJECT_ROOT / base
+    base = content_base(params, content_dir)
     files = [(f"content/{p.name}", p) for p in sorted(base.glob("*.md"))]
-    files += [(f"content/fin/{p.name}", p) for p in sorted((base / "fin").glob("*.md"))]
+    files += [(f"content/fin/{p.name}", p) for p in sorted(closing_base(params, content_dir).glob("*.md"))]
     return files
 
 

@@ -225,6 +225,7 @@ KEYS: dict[str, tuple[str, bool, str]] = {
     "unknown_os": ("unknown_os", False, "code absent from the nomenclature: error (stop) or exclude (counted)"),
     "exclude_axes": ("axes", False, "technical-assistance axes: a list, or programme -> list"),
     "content_dir": ("path", False, "folder of the static Markdown sections of the note"),
+    "closing_dir": ("path", False, "folder of the closing sections (conclusions, limits); default <content_dir>/fin"),
     "note_title": ("text", False, "title of the note"),
     "running_title": ("text", False, "running title (page headers)"),
     "os_innovation_sociale": ("code", False, "OS code of the PON FSE that targets social innovation"),

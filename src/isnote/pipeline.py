@@ -370,7 +370,7 @@ def plan(params: Params, layout, *, force: bool = False, pdf: bool = True) -> tu
         if state.get(step.name) != keys[step.name] or not done:
             dirty.add(step.name)
     assemble_key = hashlib.sha256(("|".join(keys[s.name] for s in STEPS) + code_hash(NOTE_MODULES)
-                                   + _tree_hash("content") + str(pdf)
+                                   + _tree_hash("content") + _editorial_hash(params) + str(pdf)
                                    + ("strict" if os.environ.get("STRICT", "").strip() not in ("", "0") else "")
                                    ).encode()).hexdigest()
     todo = [s.name for s in STEPS if s.name in dirty]
@@ -636,6 +636,17 @@ def _assemble(params: Params, layout, *, pdf: bool) -> None:
 def _tree_hash(rel: str) -> str:
     h = hashlib.sha256()
     _hash_path(h, PROJECT_ROOT / rel)
+    return h.hexdigest()
+
+
+def _editorial_hash(params: Params) -> str:
+    """The content folders, closing sections and approvals file named by the parameters."""
+    from .editorial import editorial_paths
+    h = hashlib.sha256()
+    for path in editorial_paths(params):
+        h.update(str(path).encode())
+        if path.exists():
+            _hash_path(h, path)
     return h.hexdigest()
 
 
