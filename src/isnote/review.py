@@ -1,13 +1,15 @@
 """The review round trip: a workbook for the reviewer, and the review register it feeds.
 
-- `export_review` writes `<out>/review/to_review.xlsx`: the candidates still without a decision
+- `export_review` writes the review workbook (by default `revue/a_relire_<register>.xlsx` beside
+  the register, outside the outputs: see cli.review_workbook_path): the candidates still without a decision
   (sheet « À revoir », with evidence, suggested scores and category, drop-down lists), the
   decisions already taken (« Décisions prises ») and instructions (« Mode d'emploi »). A hidden
   sheet « isnote » records the wave and the run the workbook was made for.
 - `import_review` reads a filled workbook back into the register (CSV, path = params
   `review_register`, format in docs/architecture.md). It validates everything before writing
   anything; a change to a decision already recorded is a conflict, refused unless forced; a
-  timestamped copy of the register is kept before each write; rows are never dropped.
+  timestamped copy of the register is kept before each write; rows are never dropped. The whole
+  read-merge-write holds `register_lock`, so two imports never interleave.
 """
 
 from __future__ import annotations
