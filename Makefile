@@ -38,7 +38,7 @@ report: $(ENV_STAMP) ## Run the whole chain on PARAMS (default: the synthetic de
 demo-data: $(ENV_STAMP) ## Regenerate the synthetic demo dataset in data/demo (byte for byte)
 	$(PY) -m isnote.demo.generate --out data/demo
 
-review: $(ENV_STAMP) ## Write outputs/review/to_review.xlsx: candidates awaiting a decision
+review: $(ENV_STAMP) ## Write the review workbook (revue/ beside the register): candidates awaiting a decision, best score first
 	$(PY) -m isnote.cli review-export --params "$$PARAMS"
 
 review-import: $(ENV_STAMP) ## Import a filled workbook into the review register: make review-import FILE=... [FORCE=1]
