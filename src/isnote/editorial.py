@@ -3,7 +3,7 @@
 The evaluator writes sections of the note in Markdown under `content/` and may cite any key
 figure inline, e.g. « {{ fse.retenues.cout }} » (rendered « 38,2 M€ »). Each paragraph that cites
 figures is *approved* with the values it showed: the lock file (parameter `editorial_approvals`,
-default `content/approbations.yaml`) records, per paragraph, the displayed value of every figure it
+default `content/approbations.yaml`; the demo's: `content/demo/approbations.yaml`) records, per paragraph, the displayed value of every figure it
 cites. When a run shows another value, the paragraph is listed as « à relire » (run output and
 the reviewer's technical annex); with STRICT=1 in the environment (`make report STRICT=1`) the
 note is not built (`ERREUR : ...`, exit status 2). `make approve-text` (python -m isnote.editorial
