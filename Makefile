@@ -8,7 +8,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 ENV_STAMP := $(VENV)/.isnote-installed
 
-.PHONY: help setup report demo-data test test-fast review review-import bench clean browser-deps
+.PHONY: help setup report preview demo-data test test-fast review review-import bench clean browser-deps
 
 help: ## List the targets and what they do
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z0-9_-]+:.*## / {printf "  \033[1m%-14s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -25,6 +25,10 @@ $(ENV_STAMP): pyproject.toml requirements.lock
 
 report: $(ENV_STAMP) ## Run the whole chain on PARAMS (default: the synthetic demo data) and build the note
 	$(PY) -m isnote.pipeline run --params $(PARAMS)
+
+preview: export ISNOTE_PREVIEW_PARAMS = $(PARAMS)
+preview: $(ENV_STAMP) ## Live preview of the HTML note on 127.0.0.1, rebuilt and reloaded on each save (Ctrl-C stops it)
+	$(PY) -m isnote.preview --params "$$ISNOTE_PREVIEW_PARAMS"
 
 demo-data: $(ENV_STAMP) ## Regenerate the synthetic demo dataset in data/demo (byte for byte)
 	$(PY) -m isnote.demo.generate --out data/demo

@@ -607,17 +607,44 @@ def assemble(params: Params, layout: Layout, kf: Mapping, *, retained: pd.DataFr
     return nb
 
 
-def _exporter(template: str, **traits):
+def _exporter(template: str, *, reparse: bool = True, **traits):
     from nbconvert import HTMLExporter
 
-    exp = HTMLExporter(template_name=template, extra_template_basedirs=[str(TEMPLATES_DIR)])
+    cls = HTMLExporter if reparse else _single_parse_exporter()
+    exp = cls(template_name=template, extra_template_basedirs=[str(TEMPLATES_DIR)])
     for k, v in traits.items():
         setattr(exp, k, v)
     return exp
 
 
+def _single_parse_exporter():
+    """HTMLExporter without its closing BeautifulSoup pass (placeholder alt texts, tabindex on
+    JupyterLab classes the note template does not emit): `postprocess` parses the page anyway, and
+    parsing the ~600 kB note twice cost a third of the assembly."""
+    from nbconvert import HTMLExporter
+    from nbconvert.exporters.templateexporter import TemplateExporter
+
+    try:
+        from nbconvert.exporters.html import Highlight2HTML, WidgetsDataTypeFilter
+    except ImportError:  # pragma: no cover - another nbconvert: keep its own pass
+        return HTMLExporter
+
+    class NoteExporter(HTMLExporter):
+        def from_notebook_node(self, nb, resources=None, **kw):
+            langinfo = nb.metadata.get("language_info", {})
+            lexer = langinfo.get("pygments_lexer", langinfo.get("name", None))
+            self.register_filter("highlight_code", self.filters.get(
+                "highlight_code", Highlight2HTML(pygments_lexer=lexer, parent=self)))
+            resources = self._init_resources(resources)
+            self.register_filter("filter_data_type", WidgetsDataTypeFilter(
+                notebook_metadata=self._nb_metadata, parent=self, resources=resources))
+            return TemplateExporter.from_notebook_node(self, nb, resources, **kw)
+
+    return NoteExporter
+
+
 def export_note_html(nb: nbformat.NotebookNode, tinfo: dict) -> str:
-    exp = _exporter(NOTE_TEMPLATE, exclude_input=True, exclude_input_prompt=True,
+    exp = _exporter(NOTE_TEMPLATE, reparse=False, exclude_input=True, exclude_input_prompt=True,
                     exclude_output_prompt=True, exclude_anchor_links=True, embed_images=True)
     css = (TEMPLATES_DIR / NOTE_TEMPLATE / "note.css").read_text(encoding="utf-8")
     js = (TEMPLATES_DIR / NOTE_TEMPLATE / "annex.js").read_text(encoding="utf-8")
