@@ -53,7 +53,7 @@ RELOAD_SCRIPT = """
  style="white-space:pre-wrap;margin:.3em 0 0;font:13px/1.4 monospace"></pre></div>
 <script id="isn-apercu-script">
 (function () {
-  var loaded = %(version)d, seen = loaded, box = document.getElementById("isn-apercu");
+  var loaded = %(version)d, seen = -1, box = document.getElementById("isn-apercu");
   var title = document.getElementById("isn-apercu-titre"), detail = document.getElementById("isn-apercu-detail");
   try {
     var y = sessionStorage.getItem("isn-apercu-y");
