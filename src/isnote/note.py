@@ -660,11 +660,15 @@ def _single_parse_exporter():
 _NOTE_EXPORTER: list = []   # one per process: its Jinja templates are compiled once
 
 
-def export_note_html(nb: nbformat.NotebookNode, tinfo: dict) -> str:
+def _note_exporter():
     if not _NOTE_EXPORTER:
         _NOTE_EXPORTER.append(_exporter(NOTE_TEMPLATE, reparse=False, exclude_input=True, exclude_input_prompt=True,
                                         exclude_output_prompt=True, exclude_anchor_links=True, embed_images=True))
-    exp = _NOTE_EXPORTER[0]
+    return _NOTE_EXPORTER[0]
+
+
+def export_note_html(nb: nbformat.NotebookNode, tinfo: dict) -> str:
+    exp = _note_exporter()
     css = (TEMPLATES_DIR / NOTE_TEMPLATE / "note.css").read_text(encoding="utf-8")
     js = (TEMPLATES_DIR / NOTE_TEMPLATE / "annex.js").read_text(encoding="utf-8")
     resources = {"isnote": {**tinfo, "css": css, "js": js, "page_css": _page_css(tinfo)}}
@@ -941,3 +945,15 @@ def build(params: Params, layout: Layout | None = None, *, pdf: bool = True, com
         result["companions"] = build_companions(layout, params)
     result.update(info)
     return result
+
+
+def warm_up() -> None:
+    """Do once, ahead (while the notebooks run), what the first assembly of a process pays for:
+    compile the note template, load the fonts and the style sheets of the PDF engine."""
+    _note_exporter()
+    from weasyprint import HTML
+
+    css = (TEMPLATES_DIR / NOTE_TEMPLATE / "note.css").read_text(encoding="utf-8")
+    HTML(string=f"<html><head><style>{css}</style></head><body><h1>Titre</h1><p>Texte <b>gras</b> "
+                f"<i>italique</i> <code>code</code></p><table><tr><th>a</th><td class='num'>1</td></tr>"
+                "</table></body></html>").render()

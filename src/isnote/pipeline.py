@@ -269,7 +269,9 @@ def _preload_assembly() -> None:
     if importlib.util.find_spec("isnote.note") is None:  # pragma: no cover
         return
     import weasyprint  # noqa: F401
-    from . import note  # noqa: F401
+    from . import note
+    if hasattr(note, "warm_up"):
+        note.warm_up()
 
 
 def run_notebook(step: Step, params: Params, out_root: Path, km=None) -> None:
