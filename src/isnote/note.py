@@ -658,6 +658,7 @@ def _single_parse_exporter():
 
 
 _NOTE_EXPORTER: list = []   # one per process: its Jinja templates are compiled once
+_WARMED: list = []          # warm_up() done in this process
 
 
 def _note_exporter():
@@ -951,9 +952,12 @@ def warm_up() -> None:
     """Do once, ahead (while the notebooks run), what the first assembly of a process pays for:
     compile the note template, load the fonts and the style sheets of the PDF engine."""
     _note_exporter()
+    if _WARMED:                     # done already in this process
+        return
     from weasyprint import HTML
 
     css = (TEMPLATES_DIR / NOTE_TEMPLATE / "note.css").read_text(encoding="utf-8")
     HTML(string=f"<html><head><style>{css}</style></head><body><h1>Titre</h1><p>Texte <b>gras</b> "
                 f"<i>italique</i> <code>code</code></p><table><tr><th>a</th><td class='num'>1</td></tr>"
                 "</table></body></html>").render()
+    _WARMED.append(True)

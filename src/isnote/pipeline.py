@@ -231,8 +231,9 @@ class KernelPool:
         finally:
             kc.stop_channels()
 
-    def submit(self, fn) -> None:
-        self._futures[f"_task{len(self._futures)}"] = self._pool.submit(fn)
+    def submit(self, fn):
+        fut = self._futures[f"_task{len(self._futures)}"] = self._pool.submit(fn)
+        return fut
 
     def get(self, name: str):
         fut = self._futures.get(name)
@@ -390,8 +391,9 @@ def run(params_path: str | None = None, *, force: bool = False, pdf: bool = True
         pool = KernelPool([s for s in STEPS if s.name in todo], first=first_stage)
     side_tasks_wanted, side = side, None
     closer = None
+    preload = None
     if "assemble" in todo:   # import the assembly's heavy libraries while the notebooks run
-        pool.submit(_preload_assembly)
+        preload = pool.submit(_preload_assembly)
     from .atomic import write_text
     try:
         if final.exists() and any(final.iterdir()):
@@ -451,6 +453,11 @@ def run(params_path: str | None = None, *, force: bool = False, pdf: bool = True
             state.pop("assemble", None)
             if progress is not None:
                 progress("note")
+            if preload is not None:   # the PDF engine is not used from two threads at once
+                try:
+                    preload.result()
+                except Exception:
+                    pass
             _assemble(staged_params, layout, pdf=pdf)
             state["assemble"] = assemble_key
             summary["assemble"] = "ran"
