@@ -266,3 +266,18 @@ def test_preview_follows_register_and_text_in_browser(tmp_path):
             proc.kill()
             proc.wait()
     assert (PROJECT_ROOT / "data" / "demo" / "registre_revue.csv").read_bytes() == repo_register
+
+
+def test_assembly_key_follows_the_content_dir_of_the_parameters(tmp_path):
+    """The preview (and the test above) edits a copy of content/ named by `content_dir`: the
+    assembly must be redone when it changes, and the notebooks must not."""
+    from isnote import pipeline
+
+    params_path = _scratch_project(tmp_path)
+    params = load_params(params_path)
+    keys, _, todo, key1 = pipeline.plan(params, params.layout, pdf=False)
+    md = tmp_path / "content" / "01_objectifs.md"
+    md.write_text(md.read_text(encoding="utf-8") + "\nUne phrase de plus.\n", encoding="utf-8")
+    keys2, _, _, key2 = pipeline.plan(params, params.layout, pdf=False)
+    assert key2 != key1 and keys2 == keys
+    assert pipeline.stage_path(params.layout.root).parent == tmp_path / ".outputs.staging"
