@@ -26,7 +26,7 @@ $(ENV_STAMP): pyproject.toml requirements.lock
 report: $(ENV_STAMP) ## Run the whole chain on PARAMS (default: the synthetic demo data) and build the note
 	$(PY) -m isnote.pipeline run --params $(PARAMS)
 
-preview: export ISNOTE_PREVIEW_PARAMS = $(PARAMS)
+preview: export ISNOTE_PREVIEW_PARAMS = $(value PARAMS)
 preview: $(ENV_STAMP) ## Live preview of the HTML note on 127.0.0.1, rebuilt and reloaded on each save (Ctrl-C stops it)
 	$(PY) -m isnote.preview --params "$$ISNOTE_PREVIEW_PARAMS"
 
