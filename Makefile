@@ -17,7 +17,7 @@ override FILE := $(value FILE)
 override FORCE := $(value FORCE)
 export PARAMS FILE FORCE
 
-.PHONY: help setup report demo-data test test-fast review review-import screening-report approve-text bench clean browser-deps
+.PHONY: help setup report preview demo-data test test-fast review review-import screening-report approve-text bench clean browser-deps
 
 help: ## List the targets and what they do
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z0-9_-]+:.*## / {printf "  \033[1m%-14s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -34,6 +34,9 @@ $(ENV_STAMP): pyproject.toml requirements.lock
 
 report: $(ENV_STAMP) ## Run the whole chain on PARAMS (default: the synthetic demo data) and build the note; STRICT=1: refuse editorial text citing changed figures
 	$(PY) -m isnote.pipeline run --params "$$PARAMS"
+
+preview: $(ENV_STAMP) ## Live preview of the HTML note on 127.0.0.1, rebuilt and reloaded on each save (Ctrl-C stops it)
+	$(PY) -m isnote.preview --params "$$PARAMS"
 
 demo-data: $(ENV_STAMP) ## Regenerate the synthetic demo dataset in data/demo (byte for byte)
 	$(PY) -m isnote.demo.generate --out data/demo

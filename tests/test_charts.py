@@ -58,3 +58,22 @@ def test_category_chart_labels_in_meur(params, tmp_path):
     assert any(t.endswith("\u00a0M€") and "," in t for t in _texts(fig))
     charts.save(fig, tmp_path, "categories")
     assert (tmp_path / "categories.png").stat().st_size > 1000
+
+
+def test_save_cached_redraws_only_when_the_data_changed(params, tmp_path, monkeypatch):
+    sb = tb.survey_by_type(make_survey(), params)
+    figs = tmp_path / "out" / "figures"
+    first = charts.save_cached(charts.survey_chart, sb, figs, "enquete")
+    assert first == charts.save(charts.survey_chart(sb), tmp_path / "ref", "enquete")   # same files as save
+    drawn = []
+    real = charts.save
+    monkeypatch.setattr(charts, "save", lambda *a: drawn.append(1) or real(*a))
+    assert charts.save_cached(charts.survey_chart, sb, figs, "enquete") == first
+    assert drawn == []                                   # same data: files reused
+    changed = sb.copy()
+    changed.loc[changed.index[0], ["share_oui", "share_non"]] = [0.0, 0.666667]
+    assert charts.save_cached(charts.survey_chart, changed, figs, "enquete") != first
+    assert drawn == [1]
+    (figs / "enquete.svg").unlink()                      # a missing file is redrawn
+    charts.save_cached(charts.survey_chart, changed, figs, "enquete")
+    assert drawn == [1, 1] and (figs / "enquete.svg").is_file()

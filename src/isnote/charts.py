@@ -172,3 +172,30 @@ def save(fig: Figure, figures_dir: str | Path, name: str, close: bool = True) ->
     write_bytes(figures_dir / f"{name}.png", data)
     write_bytes(figures_dir / f"{name}.svg", svg.getvalue())
     return data
+
+
+def save_cached(build, data: pd.DataFrame, figures_dir: str | Path, name: str) -> bytes:
+    """`save(build(data), figures_dir, name)`, skipped when the files of the same chart of the same
+    data are already there (a rerun after a change that does not touch this chart's data: drawing
+    and writing a PNG and an SVG costs a few tenths of a second). The key (data, builder, this
+    module's code) is kept in `<figures_dir>/../.state/charts/<name>.key`."""
+    import hashlib
+
+    figures_dir = Path(figures_dir)
+    key_file = figures_dir.parent / ".state" / "charts" / f"{name}.key"
+    try:
+        h = hashlib.sha256()
+        h.update(build.__qualname__.encode())
+        h.update(Path(__file__).read_bytes())
+        h.update(repr([(str(c), str(t)) for c, t in data.dtypes.items()]).encode())
+        h.update(pd.util.hash_pandas_object(data, index=True).to_numpy().tobytes())
+        key = h.hexdigest()
+    except TypeError:               # unhashable cells: no cache
+        return save(build(data), figures_dir, name)
+    png, svg = figures_dir / f"{name}.png", figures_dir / f"{name}.svg"
+    if png.is_file() and svg.is_file() and key_file.is_file() and key_file.read_text(encoding="utf-8") == key:
+        return png.read_bytes()
+    data_png = save(build(data), figures_dir, name)
+    key_file.parent.mkdir(parents=True, exist_ok=True)
+    write_bytes(key_file, key.encode("utf-8"))
+    return data_png

@@ -146,7 +146,7 @@ def filter_notebook(nb: nbformat.NotebookNode, name: str, warnings: list[str],
         if tags & DROP_TAGS or any(f"needs-{a}" in tags for a in absent):
             continue
         if cell.cell_type == "markdown":
-            cells.append(nbformat.v4.new_markdown_cell(cell.source))
+            cells.append(_md_cell(cell.source))
             continue
         if cell.cell_type != "code":
             continue
@@ -172,15 +172,29 @@ def filter_notebook(nb: nbformat.NotebookNode, name: str, warnings: list[str],
                 md = "".join(md) if isinstance(md, list) else md
                 # (character references written by narrative.md_text are kept: they are inert)
                 data["text/markdown"] = _ENTITY_AMP.sub("&amp;", md).replace("<", "&lt;")
-            outputs.append(nbformat.v4.new_output("display_data", data=data))
+            outputs.append(_output(data))
         if outputs:
-            cells.append(nbformat.v4.new_code_cell(source="", outputs=outputs))
+            cells.append(_code_cell(outputs))
     return cells
 
 
+# The cells of the assembled notebook are built as plain nodes: the nbformat.v4.new_* helpers
+# validate each cell against the JSON schema, which cost a fifth of an HTML-only assembly.
+def _md_cell(source: str):
+    return nbformat.from_dict({"cell_type": "markdown", "metadata": {}, "source": source})
+
+
+def _output(data: dict):
+    return nbformat.from_dict({"output_type": "display_data", "data": data, "metadata": {}})
+
+
+def _code_cell(outputs: list):
+    return nbformat.from_dict({"cell_type": "code", "metadata": {}, "source": "", "outputs": outputs,
+                               "execution_count": None})
+
+
 def _html_cell(html: str):
-    return nbformat.v4.new_code_cell(source="", outputs=[
-        nbformat.v4.new_output("display_data", data={"text/html": html})])
+    return _code_cell([_output({"text/html": html})])
 
 
 def static_cells(params: Params, kf: Mapping, content_dir: Path | None = None,
@@ -195,7 +209,7 @@ def static_cells(params: Params, kf: Mapping, content_dir: Path | None = None,
         text, paras = editorial.render(path.read_text(encoding="utf-8"), f"content/{path.name}", params, kf)
         if paragraphs is not None:
             paragraphs.extend(paras)
-        cells.append(nbformat.v4.new_markdown_cell(text))
+        cells.append(_md_cell(text))
     return cells
 
 
@@ -617,7 +631,7 @@ def assemble(params: Params, layout: Layout, kf: Mapping, *, retained: pd.DataFr
                 out["data"]["text/html"] = FICHES_MARKER_RE.sub(lambda m: fiches, html, count=1)
                 placed = True
     if not placed:
-        cells.append(nbformat.v4.new_markdown_cell("# Fiches des opérations emblématiques"))
+        cells.append(_md_cell("# Fiches des opérations emblématiques"))
         cells.append(_html_cell(fiches))
 
     cells.append(_html_cell('<div class="isn-annexes">' + annex_list_html(retained, params) + "</div>"))
@@ -629,24 +643,62 @@ def assemble(params: Params, layout: Layout, kf: Mapping, *, retained: pd.DataFr
     if glossary:
         cells.append(_html_cell(glossary))
 
-    nb = nbformat.v4.new_notebook(cells=cells)
+    nb = nbformat.from_dict({"nbformat": 4, "nbformat_minor": 4, "metadata": {}, "cells": cells})
     nb.metadata.update({k: v for k, v in first_meta.items() if k in ("kernelspec", "language_info")})
     nb.metadata["title"] = title_info(params, when)["title"]
     return nb
 
 
-def _exporter(template: str, **traits):
+def _exporter(template: str, *, reparse: bool = True, **traits):
     from nbconvert import HTMLExporter
 
-    exp = HTMLExporter(template_name=template, extra_template_basedirs=[str(TEMPLATES_DIR)])
+    cls = HTMLExporter if reparse else _single_parse_exporter()
+    exp = cls(template_name=template, extra_template_basedirs=[str(TEMPLATES_DIR)])
     for k, v in traits.items():
         setattr(exp, k, v)
     return exp
 
 
+def _single_parse_exporter():
+    """HTMLExporter without its closing BeautifulSoup pass (placeholder alt texts, tabindex on
+    JupyterLab classes the note template does not emit): `postprocess` parses the page anyway, and
+    parsing the ~600 kB note twice cost a third of the assembly."""
+    from nbconvert import HTMLExporter
+    from nbconvert.exporters.templateexporter import TemplateExporter
+
+    try:
+        from nbconvert.exporters.html import Highlight2HTML, WidgetsDataTypeFilter
+    except ImportError:  # pragma: no cover - another nbconvert: keep its own pass
+        return HTMLExporter
+
+    class NoteExporter(HTMLExporter):
+        def from_notebook_node(self, nb, resources=None, **kw):
+            langinfo = nb.metadata.get("language_info", {})
+            lexer = langinfo.get("pygments_lexer", langinfo.get("name", None))
+            self.register_filter("highlight_code", self.filters.get(
+                "highlight_code", Highlight2HTML(pygments_lexer=lexer, parent=self)))
+            resources = self._init_resources(resources)
+            self.register_filter("filter_data_type", WidgetsDataTypeFilter(
+                notebook_metadata=self._nb_metadata, parent=self, resources=resources))
+            return TemplateExporter.from_notebook_node(self, nb, resources, **kw)
+
+    return NoteExporter
+
+
+_NOTE_EXPORTER: list = []   # one per process: its Jinja templates are compiled once
+_WARMED: list = []          # warm_up() done in this process
+
+
+def _note_exporter():
+    if not _NOTE_EXPORTER:
+        _NOTE_EXPORTER.append(_exporter(NOTE_TEMPLATE, reparse=False, exclude_input=True, exclude_input_prompt=True,
+                                        exclude_output_prompt=True, exclude_anchor_links=True,
+                                        embed_images=False))   # no file of the disk in the note
+    return _NOTE_EXPORTER[0]
+
+
 def export_note_html(nb: nbformat.NotebookNode, tinfo: dict) -> str:
-    exp = _exporter(NOTE_TEMPLATE, exclude_input=True, exclude_input_prompt=True,
-                    exclude_output_prompt=True, exclude_anchor_links=True, embed_images=False)
+    exp = _note_exporter()
     css = (TEMPLATES_DIR / NOTE_TEMPLATE / "note.css").read_text(encoding="utf-8")
     js = (TEMPLATES_DIR / NOTE_TEMPLATE / "annex.js").read_text(encoding="utf-8")
     resources = {"isnote": {**tinfo, "css": css, "js": js, "page_css": _page_css(tinfo)}}
@@ -951,3 +1003,18 @@ def build(params: Params, layout: Layout | None = None, *, pdf: bool = True, com
         result["companions"] = build_companions(layout, params)
     result.update(info)
     return result
+
+
+def warm_up() -> None:
+    """Do once, ahead (while the notebooks run), what the first assembly of a process pays for:
+    compile the note template, load the fonts and the style sheets of the PDF engine."""
+    _note_exporter()
+    if _WARMED:                     # done already in this process
+        return
+    from weasyprint import HTML
+
+    css = (TEMPLATES_DIR / NOTE_TEMPLATE / "note.css").read_text(encoding="utf-8")
+    HTML(string=f"<html><head><style>{css}</style></head><body><h1>Titre</h1><p>Texte <b>gras</b> "
+                f"<i>italique</i> <code>code</code></p><table><tr><th>a</th><td class='num'>1</td></tr>"
+                "</table></body></html>").render()
+    _WARMED.append(True)

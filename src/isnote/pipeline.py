@@ -200,9 +200,10 @@ class KernelPool:
     while the previous steps run takes it off the critical path.
     """
 
-    def __init__(self, steps: list[Step], first: set[str] | None = None):
+    def __init__(self, steps: list[Step], first: set[str] | None = None, env: dict | None = None):
         """`first`: the steps of the first stage to run; their kernels start at once, the others
-        once those are ready (so that they do not slow the first stage down)."""
+        once those are ready (so that they do not slow the first stage down). `env`: the kernels'
+        environment (default: this process's)."""
         from jupyter_client.manager import KernelManager
 
         first = set(first or ([steps[0].name] if steps else []))
@@ -215,24 +216,24 @@ class KernelPool:
             self._kms[step.name] = km
             code = warm_up_code(step)
             if step.name in first:
-                fut = self._pool.submit(self._start, km, code)
+                fut = self._pool.submit(self._start, km, code, env)
                 leaders.append(fut)
             else:
-                fut = self._pool.submit(self._start_after, list(leaders), km, code)
+                fut = self._pool.submit(self._start_after, list(leaders), km, code, env)
             self._futures[step.name] = fut
 
     @classmethod
-    def _start_after(cls, leaders, km, code: str) -> None:
+    def _start_after(cls, leaders, km, code: str, env: dict | None = None) -> None:
         for fut in leaders:
             try:
                 fut.result()
             except Exception:
                 pass
-        cls._start(km, code)
+        cls._start(km, code, env)
 
     @staticmethod
-    def _start(km, code: str) -> None:
-        km.start_kernel(cwd=str(work_root()), env=dict(os.environ),
+    def _start(km, code: str, env: dict | None = None) -> None:
+        km.start_kernel(cwd=str(work_root()), env=dict(os.environ if env is None else env),
                         extra_arguments=["--IPKernelApp.log_level=ERROR"])  # no start-up chatter
         kc = km.client()
         kc.start_channels()
@@ -243,8 +244,9 @@ class KernelPool:
         finally:
             kc.stop_channels()
 
-    def submit(self, fn) -> None:
-        self._futures[f"_task{len(self._futures)}"] = self._pool.submit(fn)
+    def submit(self, fn):
+        fut = self._futures[f"_task{len(self._futures)}"] = self._pool.submit(fn)
+        return fut
 
     def get(self, name: str):
         fut = self._futures.get(name)
@@ -281,7 +283,9 @@ def _preload_assembly() -> None:
     if importlib.util.find_spec("isnote.note") is None:  # pragma: no cover
         return
     import weasyprint  # noqa: F401
-    from . import note  # noqa: F401
+    from . import note
+    if hasattr(note, "warm_up"):
+        note.warm_up()
 
 
 def run_notebook(step: Step, params: Params, out_root: Path, km=None) -> None:
@@ -380,8 +384,18 @@ def plan(params: Params, layout, *, force: bool = False, pdf: bool = True) -> tu
     return keys, state, todo, assemble_key
 
 
-def run(params_path: str | None = None, *, force: bool = False, pdf: bool = True) -> dict:
-    """Run the chain; return a summary {step: 'ran'|'skipped', ..., 'seconds': ...}."""
+def stage_path(final: Path) -> Path:
+    """The scratch folder where this process stages a run of the outputs `final`."""
+    return final.parent / f".{final.name}.staging" / f"stage-{os.getpid()}"
+
+
+def run(params_path: str | None = None, *, force: bool = False, pdf: bool = True,
+        pool: "KernelPool | None" = None, progress=None, side: bool = True) -> dict:
+    """Run the chain; return a summary {step: 'ran'|'skipped', ..., 'seconds': ...}.
+
+    `pool`: kernels kept by the caller (the preview), started with ISNOTE_OUTPUT_DIR set to
+    `stage_path(<out>)`, used and left running; `progress(label)` is called when a stage or the
+    assembly starts; `side=False` leaves the reviewer HTML and the workbook to the caller."""
     t0 = time.perf_counter()
     params = load_params(params_path)
     final = params.layout.root
@@ -390,8 +404,8 @@ def run(params_path: str | None = None, *, force: bool = False, pdf: bool = True
     check_writable(final)
 
     # staging lives next to the output folder (same file system, so the final rename is atomic)
-    build_root = final.parent / f".{final.name}.staging"
-    stage = build_root / f"stage-{os.getpid()}"
+    stage = stage_path(final)
+    build_root = stage.parent
     build_root.mkdir(parents=True, exist_ok=True)
     _remove_abandoned_stages(build_root, final)   # and restore outputs a killed publish moved aside
     if stage.exists():
@@ -414,11 +428,14 @@ def run(params_path: str | None = None, *, force: bool = False, pdf: bool = True
     os.environ["ISNOTE_OUTPUT_DIR"] = str(stage)
     # every kernel the run needs starts now, while the previous outputs are copied
     first_stage = next((set(names) & set(todo) for names in STAGES if set(names) & set(todo)), set())
-    pool = KernelPool([s for s in STEPS if s.name in todo], first=first_stage)
-    side = None
+    own_pool = pool is None
+    if own_pool:
+        pool = KernelPool([s for s in STEPS if s.name in todo], first=first_stage)
+    side_tasks_wanted, side = side, None
     closer = None
+    preload = None
     if "assemble" in todo:   # import the assembly's heavy libraries while the notebooks run
-        pool.submit(_preload_assembly)
+        preload = pool.submit(_preload_assembly)
     from .atomic import write_text
     try:
         if final.exists() and any(final.iterdir()):
@@ -442,6 +459,8 @@ def run(params_path: str | None = None, *, force: bool = False, pdf: bool = True
             for step in steps:
                 state.pop(step.name, None)
             t = time.perf_counter()
+            if progress is not None:
+                progress(", ".join(s.name for s in steps))
             if len(steps) == 1:
                 run_notebook(steps[0], staged_params, stage, pool.get(steps[0].name))
             else:
@@ -466,11 +485,11 @@ def run(params_path: str | None = None, *, force: bool = False, pdf: bool = True
                 write_text(layout.tables / "LISEZMOI.txt", notice + "\n")
             checks.write_summary(layout)              # checks passed, for the methodological annex
         ran = [s.notebook for s in STEPS if summary.get(s.name) == "ran"]
-        if ran:   # reviewer HTML and the workbook, in another process, beside the note
+        if ran and side_tasks_wanted:   # reviewer HTML and the workbook, in another process, beside the note
             side = _start_side_tasks(staged_params, stage, ran, workbook=True)
-        # the kernels are no longer needed: shut them down in the background
-        closer = threading.Thread(target=pool.close, daemon=True)
-        closer.start()
+        if own_pool:   # the kernels are no longer needed: shut them down in the background
+            closer = threading.Thread(target=pool.close, daemon=True)
+            closer.start()
         pool = None
 
         from .keyfigures import dumps, merge_fragments
@@ -483,6 +502,13 @@ def run(params_path: str | None = None, *, force: bool = False, pdf: bool = True
         if "assemble" in todo:
             t = time.perf_counter()
             state.pop("assemble", None)
+            if progress is not None:
+                progress("note")
+            if preload is not None:   # the PDF engine is not used from two threads at once
+                try:
+                    preload.result()
+                except Exception:
+                    pass
             _assemble(staged_params, layout, pdf=pdf)
             state["assemble"] = assemble_key
             summary["assemble"] = "ran"
@@ -515,7 +541,7 @@ def run(params_path: str | None = None, *, force: bool = False, pdf: bool = True
         if side is not None and side.poll() is None:
             side.kill()
             side.wait()
-        if pool is not None:
+        if pool is not None and own_pool:
             pool.close()
         _end_run(build_root, stage, stage_lock)
 
