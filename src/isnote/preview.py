@@ -206,9 +206,10 @@ def make_server(state: PreviewState, port: int = 0) -> ThreadingHTTPServer:
 
 def watched_paths(params) -> tuple[list[Path], set[Path], list[Path]]:
     """(folders to watch, files that matter in them, folders whose whole content matters)."""
-    trees = [resolve(params.get("content_dir") or "content"), PARAMS_DIR, NOTEBOOKS_DIR,
-             params.source.parent]
-    files: set[Path] = {params.source.resolve(), params.path("review_register").resolve()}
+    from .editorial import closing_base, content_base, lock_path
+    trees = [content_base(params), closing_base(params), PARAMS_DIR, NOTEBOOKS_DIR, params.source.parent]
+    files: set[Path] = {params.source.resolve(), params.path("review_register").resolve(),
+                        lock_path(params).resolve()}
     for step in pipeline.STEPS:
         for keys in step.params_keys:
             keys = tuple(k.split("@")[0] for k in keys)
