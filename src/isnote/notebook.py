@@ -22,6 +22,36 @@ class Context:
         return bool(self.params.get("synthetic"))
 
 
+PARENT_ENV = "ISNOTE_PIPELINE_PID"
+
+
+def exit_with_parent(interval: float = 0.2) -> None:
+    """In a kernel started by the pipeline: end this process as soon as the pipeline process is
+    gone (a killed run), so that a cell still executing cannot write into the staging folder the
+    next run is cleaning. Kernels run in their own session, so killing the run's process group
+    does not reach them, and the kernel's own parent check waits for a reparenting to PID 1 that a
+    container may never do."""
+    import threading
+    import time
+
+    pid = os.environ.get(PARENT_ENV)
+    if not pid or not pid.isdigit() or getattr(exit_with_parent, "_started", False):
+        return
+    exit_with_parent._started = True
+
+    def watch() -> None:
+        while True:
+            try:
+                os.kill(int(pid), 0)
+            except ProcessLookupError:
+                os._exit(1)
+            except PermissionError:  # pragma: no cover - a process of another user took the PID
+                os._exit(1)
+            time.sleep(interval)
+
+    threading.Thread(target=watch, name="isnote-parent-watch", daemon=True).start()
+
+
 def start(params_path: str | None, work_root: str | None = None) -> Context:
     """`work_root`: the folder the run's relative paths resolve against. The pipeline injects it
     next to params_path (papermill parameters), so that a notebook re-run elsewhere (nbval starts

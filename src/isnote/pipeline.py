@@ -190,7 +190,8 @@ def warm_up_code(step: Step) -> str:
     """What a step's kernel imports while it waits: the library modules the notebook will use."""
     mods = sorted({m for m in set(COMMON_MODULES) | set(step.modules)
                    if m not in ("__init__", "templates") and (PACKAGE_DIR / f"{m}.py").exists()})
-    return "import pandas, pyarrow.parquet\n" + "\n".join(f"import isnote.{m}" for m in mods)
+    return ("import pandas, pyarrow.parquet\nimport isnote.notebook\nisnote.notebook.exit_with_parent()\n"
+            + "\n".join(f"import isnote.{m}" for m in mods))
 
 
 class KernelPool:
@@ -233,7 +234,9 @@ class KernelPool:
 
     @staticmethod
     def _start(km, code: str, env: dict | None = None) -> None:
-        km.start_kernel(cwd=str(work_root()), env=dict(os.environ if env is None else env),
+        env = dict(os.environ if env is None else env)
+        env["ISNOTE_PIPELINE_PID"] = str(os.getpid())     # the kernel ends with the run (notebook.exit_with_parent)
+        km.start_kernel(cwd=str(work_root()), env=env,
                         extra_arguments=["--IPKernelApp.log_level=ERROR"])  # no start-up chatter
         kc = km.client()
         kc.start_channels()
@@ -523,6 +526,7 @@ def run(params_path: str | None = None, *, force: bool = False, pdf: bool = True
             side = None
         _write_state(state_file, state)
         _publish(stage, final, build_root)
+        _remove_abandoned_stages(build_root, final)   # again: what a killed run's last writes left
     except BaseException as exc:
         failed_nb = getattr(exc, "notebook", None)
         if failed_nb is not None and Path(failed_nb).exists():   # keep it for diagnosis
