@@ -87,15 +87,25 @@ def _date(value: Any) -> str:
     return f"{d.day}{'er' if d.day == 1 else ''} {MONTHS[d.month - 1]} {d.year}"
 
 
+def programme_short(params: Mapping, programme: str) -> str:
+    """Short name of a programme for the reader: `programmes_short` of the parameters, else
+    'PON FSE' / 'PON IEJ', else 'PON <KEY>'."""
+    names = {**PROGRAMME_SHORT, **((params or {}).get("programmes_short") or {})}
+    return str(names.get(programme) or f"PON {programme.upper()}")
+
+
 def _programmes_phrase(params: Mapping, programme: str | None) -> str:
-    """'du PON FSE' / 'des PON FSE et IEJ'."""
+    """'du PON FSE' / 'des PON FSE et IEJ' / 'du FSE+' (short names from the parameters)."""
     if programme:
-        return "du " + PROGRAMME_SHORT.get(programme, f"PON {programme.upper()}")
+        return "du " + programme_short(params, programme)
     keys = list((params.get("programmes") or {"fse": 1, "iej": 1}).keys())
-    names = [PROGRAMME_SHORT.get(k, f"PON {k.upper()}")[4:] for k in keys]
+    names = [programme_short(params, k) for k in keys]
     if len(names) == 1:
-        return f"du PON {names[0]}"
-    return "des PON " + ", ".join(names[:-1]) + " et " + names[-1]
+        return f"du {names[0]}"
+    if all(n.startswith("PON ") for n in names):
+        names = [n[4:] for n in names]
+        return "des PON " + ", ".join(names[:-1]) + " et " + names[-1]
+    return "du " + ", du ".join(names[:-1]) + " et du " + names[-1]
 
 
 def source_line(params: Mapping, kind: str = "operations", programme: str | None = None) -> str:
@@ -108,7 +118,7 @@ def source_line(params: Mapping, kind: str = "operations", programme: str | None
     synthetic = " (données de démonstration synthétiques)" if params.get("synthetic") else ""
     if kind == "survey":
         when = params.get("survey_date")
-        return ("Enquête auprès des gestionnaires de l’axe 3 du PON FSE"
+        return ("Enquête auprès des gestionnaires de l’axe 3 du " + programme_short(params, "fse")
                 + (f", {_month(when)}" if when else "") + synthetic)
     extract = params.get("extract_date")
     text = (f"Données de suivi {_programmes_phrase(params, programme)}"
