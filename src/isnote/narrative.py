@@ -229,10 +229,16 @@ def _guard(fn):
     return wrapped
 
 
+_CITED_PREFIX = re.compile("^\ue000\\d+\ue001")   # marker of a value cited by an editorial text
+
+
 def lcfirst(text: Any) -> str:
-    """Lower-case the first letter only ('Règles de gestion du FSE' -> 'règles de gestion du FSE')."""
+    """Lower-case the first letter only ('Règles de gestion du FSE' -> 'règles de gestion du FSE'),
+    after the private-use marker of a cited editorial value (isnote.editorial) if there is one."""
     text = str(text)
-    return text[:1].lower() + text[1:]
+    m = _CITED_PREFIX.match(text)
+    k = m.end() if m else 0
+    return text[:k] + text[k:k + 1].lower() + text[k + 1:]
 
 
 FILTERS = {
