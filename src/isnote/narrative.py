@@ -401,7 +401,10 @@ def render_for(name: str, params: Mapping, kf: Mapping) -> str:
     return render(name, **build_context(params, kf))
 
 
-def show(name: str, ctx, extra: dict | None = None) -> None:
+AS_CELL_KEY = "isnote_markdown_cell"     # output metadata: show this Markdown as a markdown cell of the note
+
+
+def show(name: str, ctx, extra: dict | None = None, as_cell: bool = False) -> None:
     """Display template `name` rendered from the key figures written so far (in a notebook).
 
     `extra` holds key-figure blocks the notebook computed itself (they take precedence), for a
@@ -414,6 +417,10 @@ def show(name: str, ctx, extra: dict | None = None) -> None:
     if extra:
         kf = deep_merge(kf, extra)
     text = render_for(name, ctx.params, kf)
+    if as_cell:
+        # section text (headings, introductions): the note shows it as a markdown cell
+        display(Markdown(text), metadata={AS_CELL_KEY: True})
+        return
     display(Markdown(text))
 
 

@@ -166,6 +166,16 @@ def filter_notebook(nb: nbformat.NotebookNode, name: str, warnings: list[str],
                 continue                                   # value of a last expression: stray repr
             if not data:
                 continue
+            if "text/markdown" in data and (out.get("metadata") or {}).get(narrative.AS_CELL_KEY):
+                # section text rendered from a template (narrative.show(..., as_cell=True)):
+                # a markdown cell of the note, in its place among the outputs
+                if outputs:
+                    cells.append(_code_cell(outputs))
+                    outputs = []
+                md = data["text/markdown"]
+                md = "".join(md) if isinstance(md, list) else md
+                cells.append(_md_cell(_ENTITY_AMP.sub("&amp;", md).replace("<", "&lt;")))
+                continue
             if "text/markdown" in data:
                 # Markdown built by code may quote data: raw HTML in it is shown as text, never run
                 md = data["text/markdown"]
