@@ -70,3 +70,51 @@ def test_section_text_becomes_a_markdown_cell_of_the_note():
     cells = note.filter_notebook(nb, "t.ipynb", [])
     assert [c["cell_type"] for c in cells] == ["code", "markdown"]
     assert cells[1]["source"] == "# 5. Titre\n\nTexte."
+
+
+def test_additions_of_the_screening_follow_the_inputs():
+    from isnote import readertext
+    assert readertext.additions_phrase(None) == " avec les ajouts de l'enquête et du lot 5"
+    assert readertext.additions_phrase({"survey": True, "lot5": False}) == " avec les ajouts de l'enquête"
+    assert readertext.additions_phrase({"survey": False, "lot5": False}) == ""
+
+
+def test_screening_tables_drop_the_rows_of_absent_inputs():
+    import pandas as pd
+    from isnote import screening as sc
+    funnel = {"fse": {"analysed": 64, "added_survey": 0, "added_lot5": 0, "candidates": 11}}
+    demo = sc.funnel_table(funnel, {"fse": "PON FSE"})
+    assert demo["Étape"].str.contains("lot 5").any() and demo["Étape"].str.contains("enquête").any()
+    none = sc.funnel_table(funnel, {"fse": "FSE+"}, {"survey": False, "lot5": False})
+    assert not none["Étape"].str.contains("lot 5|enquête").any() and len(none) == len(demo) - 2
+    cand = pd.DataFrame({"programme": ["fse"], "src_text": [True], "src_actor": [False], "src_survey": [False],
+                         "src_lot5": [False], "continuation": [False]})
+    rows = sc.sources_table(cand, {"fse": "FSE+"}, {"survey": False, "lot5": False})["Source"].tolist()
+    assert rows == ["Mots-clés dans les textes", "Nom du porteur (acteurs de l'écosystème)",
+                    "Porteur retenu à la vague précédente"]
+    assert len(sc.sources_table(cand, {"fse": "PON FSE"})) == 5
+
+
+def test_method_annex_names_the_programme_and_only_the_inputs_present(tmp_path):
+    from bs4 import BeautifulSoup
+    from isnote import annexes
+    from isnote.config import Layout
+    layout = Layout(tmp_path).ensure()
+    (layout.clean / "funnel.json").write_text(json.dumps({"fse": {
+        "analysed": 64, "added_survey": 0, "added_lot5": 0, "lot5_listed": 0, "survey_in_wave": 0,
+        "candidates": 11}}), encoding="utf-8")
+    params = load_params("params/liste_operations_2021_2027.yaml")
+    table = BeautifulSoup(annexes.method_html(params, layout, {"survey": False, "lot5": False}),
+                          "html.parser").find(id="annexe-entonnoir") or BeautifulSoup(
+        annexes.method_html(params, layout, {"survey": False, "lot5": False}), "html.parser")
+    text = table.get_text(" ")
+    assert "FSE+" in text and "PON" not in text and "lot 5" not in text and "enquête" not in text
+    demo = annexes.method_html(load_params("params/demo.yaml"), layout)
+    assert "PON FSE" in demo and "lot 5" in demo
+
+
+def test_project_sheet_names_the_programme_from_the_parameters():
+    params = load_params("params/liste_operations_2021_2027.yaml")
+    row = {"op_id": "X1", "title": "Titre", "programme": "fse", "os": "ESO4.1"}
+    assert "FSE+" in note.fiche_html(row, {}, params) and "PON" not in note.fiche_html(row, {}, params)
+    assert "PON FSE" in note.fiche_html(row, {})

@@ -282,7 +282,7 @@ def _val(row: Mapping, col: str) -> Any:
     return v
 
 
-def fiche_html(row: Mapping, labels: Mapping) -> str:
+def fiche_html(row: Mapping, labels: Mapping, params: Mapping | None = None) -> str:
     """One project sheet; every text from the data is escaped."""
     title = _val(row, "title") or f"Opération {_val(row, 'op_id') or ''}"
     beneficiary = _val(row, "beneficiary")
@@ -313,7 +313,7 @@ def fiche_html(row: Mapping, labels: Mapping) -> str:
     facts = "".join(fact(label, col) for label, col in FICHE_FIELDS)
     meta = []
     if _val(row, "programme"):
-        meta.append(f"PON {str(row['programme']).upper()}")
+        meta.append(readertext.programme_short(params or {}, str(row["programme"])))
     if _val(row, "os"):
         meta.append(f"OS {row['os']}")
     if _val(row, "categorie"):
@@ -350,7 +350,7 @@ def fiches_block(retained: pd.DataFrame | None, params: Params) -> tuple[str, in
         return ('<section class="isn-fiches"><p>Aucune opération de la période n’est signalée comme '
                 'emblématique dans le registre de revue.</p></section>'), 0
     labels = _category_labels(params)
-    boxes = "".join(fiche_html(rec, labels) for rec in rows.to_dict("records"))
+    boxes = "".join(fiche_html(rec, labels, params) for rec in rows.to_dict("records"))
     intro = ("<p>Les fiches ci-dessous présentent les opérations que la revue a signalées comme "
              "emblématiques. Les informations proviennent de la base de suivi ; la dernière rubrique "
              "reprend l’appréciation portée lors de la revue.</p>")
@@ -645,7 +645,7 @@ def assemble(params: Params, layout: Layout, kf: Mapping, *, retained: pd.DataFr
         cells.append(_html_cell(fiches))
 
     cells.append(_html_cell('<div class="isn-annexes">' + annex_list_html(retained, params) + "</div>"))
-    cells.append(_html_cell(annexes.method_html(params, layout)))
+    cells.append(_html_cell(annexes.method_html(params, layout, kf.get("perimeter"))))
     prov = provenance.collect(params, layout, when)
     info["provenance"] = prov
     cells.append(_html_cell(annexes.traceability_html(prov, run_label(when))))

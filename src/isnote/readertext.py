@@ -108,6 +108,14 @@ def _programmes_phrase(params: Mapping, programme: str | None) -> str:
     return "du " + ", du ".join(names[:-1]) + " et du " + names[-1]
 
 
+def additions_phrase(perimeter: Mapping | None) -> str:
+    """' avec les ajouts de l'enquête et du lot 5' for the sources the run has (key-figure block
+    `perimeter`: survey, lot5; a missing flag counts as present), '' when it has neither."""
+    perimeter = perimeter or {}
+    adds = [w for w, k in (("de l'enquête", "survey"), ("du lot 5", "lot5")) if perimeter.get(k, True)]
+    return (" avec les ajouts " + " et ".join(adds)) if adds else ""
+
+
 def source_line(params: Mapping, kind: str = "operations", programme: str | None = None) -> str:
     """The source line under a table, naming the data.
 
