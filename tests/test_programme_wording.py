@@ -118,3 +118,36 @@ def test_project_sheet_names_the_programme_from_the_parameters():
     row = {"op_id": "X1", "title": "Titre", "programme": "fse", "os": "ESO4.1"}
     assert "FSE+" in note.fiche_html(row, {}, params) and "PON" not in note.fiche_html(row, {}, params)
     assert "PON FSE" in note.fiche_html(row, {})
+
+
+def test_exclusions_sentence_for_extracts_and_lists():
+    from isnote import readertext
+    assert readertext.exclusions_sentence(62, 43) == (
+        "Ont été écartées des extractions 62 opérations d'assistance technique et 43 opérations programmées "
+        "hors des fenêtres des vagues (rappelées en annexe B).")
+    listed = {"wave_date_label": "date de début de l'opération"}
+    assert readertext.exclusions_sentence(0, 0, listed) == (
+        "Aucune opération n'a été écartée de la liste au titre de l'assistance technique ou des fenêtres "
+        "des vagues (rappelées en annexe B).")
+    assert readertext.exclusions_sentence(0, 1, listed) == (
+        "Ont été écartées de la liste 1 opération dont la date de début de l'opération tombe hors des fenêtres "
+        "des vagues (rappelées en annexe B).")
+
+
+def test_title_page_names_the_wave_by_its_date():
+    import datetime as dt
+    info = note.title_info(load_params("params/liste_operations_2021_2027.yaml"), dt.datetime(2026, 1, 2))
+    assert info["wave_window"].startswith("opérations ayant démarré du 1er janvier 2022")
+    assert info["data_phrase"] == "liste des opérations arrêtée"
+    demo = note.title_info(load_params("params/demo.yaml"), dt.datetime(2026, 1, 2))
+    assert demo["wave_window"].startswith("opérations programmées du ")
+    assert demo["data_phrase"] == "extraction de la base de suivi"
+
+
+def test_method_without_review_decisions_says_nothing_is_retained_yet():
+    params = load_params("params/liste_operations_2021_2027.yaml")
+    text = narrative.render_for("methode_reperage", params, KF_2127)
+    assert "Aucune décision de revue n'est encore enregistrée : 11 opérations signalées restent à examiner" in text
+    assert "0 ont été retenues" not in text
+    demo = narrative.render_for("methode_reperage", load_params("params/demo.yaml"), KF_DEMO)
+    assert "ont été retenues, soit" in demo and "Aucune décision" not in demo

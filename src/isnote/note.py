@@ -592,9 +592,10 @@ def title_info(params: Params, when: _dt.datetime) -> dict:
         "subtitle": f"Note d’évaluation – {wave.get('label', cw)}",
         "programmes": list((params.get("programmes") or {}).values()),
         "wave_label": wave.get("label", cw),
-        "wave_window": f"opérations programmées du {narrative.fmt_date(wave.get('start'))} "
+        "wave_window": f"{readertext.wave_operations(params)} du {narrative.fmt_date(wave.get('start'))} "
                        f"au {narrative.fmt_date(wave.get('end'))}",
         "extract_date": narrative.fmt_date(params.get("extract_date")),
+        "data_phrase": readertext.data_phrase(params),
         "synthetic": bool(params.get("synthetic")),
         "dataset_label": params.get("dataset_label") or "Données de démonstration synthétiques",
         "run_date": run_label(when),

@@ -116,6 +116,47 @@ def additions_phrase(perimeter: Mapping | None) -> str:
     return (" avec les ajouts " + " et ".join(adds)) if adds else ""
 
 
+# the operations of a wave, by the date that defines the waves (parameter wave_date)
+WAVE_OPERATIONS = {"programming_date": "opérations programmées", "start_date": "opérations ayant démarré",
+                   "agreement_date": "opérations dont la première convention a été signée"}
+
+
+def wave_operations(params: Mapping) -> str:
+    """'opérations programmées' / 'opérations ayant démarré' / ... for the run's wave date."""
+    return WAVE_OPERATIONS.get(str(params.get("wave_date") or "programming_date"), WAVE_OPERATIONS["programming_date"])
+
+
+def data_phrase(params: Mapping) -> str:
+    """What the data are, before their date: monitoring extract or published list of operations."""
+    listed = str(params.get("wave_date") or "programming_date") != "programming_date"
+    return "liste des opérations arrêtée" if listed else "extraction de la base de suivi"
+
+
+def exclusions_sentence(n_at: int, n_out: int, perimeter: Mapping | None = None) -> str:
+    """The operations left out before the analysis (technical assistance, outside the wave windows),
+    worded for monitoring extracts or for a published list (perimeter.wave_date_label)."""
+    from .frnum import fmt_int
+    label = (perimeter or {}).get("wave_date_label") or "date de programmation"
+    listed = label != "date de programmation"
+    where = "de la liste" if listed else "des extractions"
+
+    def n_ops(n: int, what: str, whats: str) -> str:
+        return f"{fmt_int(n)} {what if n < 2 else whats}"
+
+    at = n_ops(n_at, "opération d'assistance technique", "opérations d'assistance technique") if n_at else ""
+    if not n_out:
+        out = ""
+    elif listed:
+        out = n_ops(n_out, f"opération dont la {label} tombe", f"opérations dont la {label} tombe")
+    else:
+        out = n_ops(n_out, "opération programmée", "opérations programmées")
+    out = f"{out} hors des fenêtres des vagues" if out else ""
+    if not at and not out:
+        return (f"Aucune opération n'a été écartée {where} au titre de l'assistance technique ou des fenêtres "
+                "des vagues (rappelées en annexe B).")
+    return f"Ont été écartées {where} {' et '.join(x for x in (at, out) if x)} (rappelées en annexe B)."
+
+
 def source_line(params: Mapping, kind: str = "operations", programme: str | None = None) -> str:
     """The source line under a table, naming the data.
 
