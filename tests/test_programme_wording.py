@@ -151,3 +151,15 @@ def test_method_without_review_decisions_says_nothing_is_retained_yet():
     assert "0 ont été retenues" not in text
     demo = narrative.render_for("methode_reperage", load_params("params/demo.yaml"), KF_DEMO)
     assert "ont été retenues, soit" in demo and "Aucune décision" not in demo
+
+
+def test_fse_results_of_a_list_without_decisions_nor_participants():
+    params = load_params("params/liste_operations_2021_2027.yaml")
+    text = narrative.render_for("fse_bilan", params, KF_2127)
+    assert text.startswith("Aucune décision de revue n'est encore enregistrée pour cette vague")
+    assert "opérations du FSE+ ayant démarré pendant la période" in text
+    assert "participants enregistrés" not in text
+    demo = narrative.render_for("fse_bilan", load_params("params/demo.yaml"),
+                                dict(KF_DEMO, perimeter={"wave_date": "programming_date", "participants": True}))
+    assert "opérations du PON FSE programmées pendant la période" in demo and "participants enregistrés" in demo
+    assert "Aucune décision" not in demo
