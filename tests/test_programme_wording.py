@@ -38,6 +38,7 @@ def test_fse_plus_sections_speak_of_the_fse_plus(fse_plus):
     assert fse_plus["fse_partie"].startswith("# 5. Le soutien du FSE+ à l'innovation sociale")
     assert "sur le FSE+" in fse_plus["fse_bilan_titre"]
     assert "pour chaque OS de l'axe 4." in fse_plus["fse_programme"]
+    assert "participants" not in fse_plus["fse_programme"]                 # the list counts no participants
     assert "Une autre source complète la recherche textuelle" in fse_plus["methode_sources"]
 
 
@@ -47,6 +48,7 @@ def test_demo_sections_keep_their_wording(demo):
         "retenues, les illustre par des extraits de la liste et des fiches de projets, puis rend compte de "
         "l'avis des gestionnaires de l'axe 3.\n")
     assert "pour chaque OS de l'axe 3. Les parts" in demo["fse_programme"]
+    assert "programme : participants enregistrés,\nnombre" in demo["fse_programme"]
     assert "Trois autres sources complètent" in demo["methode_sources"]
     assert ("gestionnaires ;\npour le PON IEJ, la liste des projets examinés par le lot 5 de l'évaluation "
             "d'impact. Enfin, les\n") in demo["methode_sources"]

@@ -613,7 +613,8 @@ def assemble(params: Params, layout: Layout, kf: Mapping, *, retained: pd.DataFr
     paragraphs: list = []
     cells = [sections.synthesis_cell(params, kf)] + static_cells(params, kf, content_dir, paragraphs)
     perimeter = kf.get("perimeter") or {}
-    absent = frozenset(k for k in ("survey", "lot5") if perimeter.get(k) is False)   # no section for them
+    absent = frozenset(k for k in ("survey", "lot5", "participants")
+                       if perimeter.get(k) is False)   # no section for them
     first_meta: dict = {}
     for path in paths:
         try:
