@@ -134,6 +134,8 @@ def test_exclusions_sentence_for_extracts_and_lists():
     assert readertext.exclusions_sentence(0, 1, listed) == (
         "Ont été écartées de la liste 1 opération dont la date de début de l'opération tombe hors des fenêtres "
         "des vagues (rappelées en annexe B).")
+    assert readertext.exclusions_sentence(9, 0, listed) == (
+        "Ont été écartées de la liste 9 opérations d'assistance technique.")
 
 
 def test_title_page_names_the_wave_by_its_date():

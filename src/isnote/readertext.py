@@ -150,11 +150,11 @@ def exclusions_sentence(n_at: int, n_out: int, perimeter: Mapping | None = None)
         out = n_ops(n_out, f"opération dont la {label} tombe", f"opérations dont la {label} tombe")
     else:
         out = n_ops(n_out, "opération programmée", "opérations programmées")
-    out = f"{out} hors des fenêtres des vagues" if out else ""
+    out = f"{out} hors des fenêtres des vagues (rappelées en annexe B)" if out else ""
     if not at and not out:
         return (f"Aucune opération n'a été écartée {where} au titre de l'assistance technique ou des fenêtres "
                 "des vagues (rappelées en annexe B).")
-    return f"Ont été écartées {where} {' et '.join(x for x in (at, out) if x)} (rappelées en annexe B)."
+    return f"Ont été écartées {where} {' et '.join(x for x in (at, out) if x)}."
 
 
 def source_line(params: Mapping, kind: str = "operations", programme: str | None = None) -> str:
