@@ -167,3 +167,16 @@ def test_fse_results_of_a_list_without_decisions_nor_participants():
                                 dict(KF_DEMO, perimeter={"wave_date": "programming_date", "participants": True}))
     assert "opérations du PON FSE programmées pendant la période" in demo and "participants enregistrés" in demo
     assert "Aucune décision" not in demo
+
+
+def test_signals_shown_are_those_the_data_can_raise():
+    import pandas as pd
+    from isnote.signals import StructuredSignal, applicable
+    cat = StructuredSignal("cat", "Catégorie 138", "category_code", ("138",))
+    os_old = StructuredSignal("os", "OS 3.9.1.3 du PON FSE 2014-2020", "os", ("3913",), preidentify=False)
+    fse_plus = {"fse": {"os": {"ESO4.1": {}, "ESO4.11": {}}}}
+    ops = pd.DataFrame({"category_code": ["138", None], "os": ["ESO4.1", "ESO4.11"]})
+    assert [s.name for s in applicable([cat, os_old], ops, fse_plus)] == ["cat"]
+    national = {"fse": {"os": {"3913": {}, "3911": {}}}}
+    ops_2014 = pd.DataFrame({"os": ["3913", "3911"]})
+    assert [s.name for s in applicable([cat, os_old], ops_2014, national)] == ["os"]   # no category column
