@@ -146,3 +146,29 @@ def test_makefile_targets_pass_values_through_the_environment():
     assert "export PARAMS STRICT" in text
     block = text.split("approve-text:")[1].split("\n\n")[0]
     assert "isnote.editorial approve" in block and "$(PARAMS)" not in block
+
+
+def test_lcfirst_on_a_cited_value_keeps_the_approval(params):
+    lower, paras = editorial.render("Sur la {{ vague.libelle | lcfirst }}, {{ fse.retenues.nb }} opérations.",
+                                    "content/x.md", params, KF)
+    upper, paras_upper = editorial.render("Sur la {{ vague.libelle }}, {{ fse.retenues.nb }} opérations.",
+                                          "content/x.md", params, KF)
+    assert lower.startswith("Sur la vague 2019,") and upper.startswith("Sur la Vague 2019,")
+    assert paras[0].values == paras_upper[0].values                    # the cited value is recorded as is
+    assert paras[0].id == paras_upper[0].id                            # the wording skeleton is the same
+
+
+def test_shares_are_percentages_even_when_named_after_an_amount(params):
+    text, paras = editorial.render("{{ fse.retenues.part_ue }} ; {{ fse.retenues.ue }}", "content/x.md", params, KF)
+    assert paras[0].values["fse.retenues.part_ue"].endswith("\u00a0%")
+    assert paras[0].values["fse.retenues.ue"].endswith("M€")
+    assert editorial._kind_of("participants") == "nb" and editorial._kind_of("share_ct") == "part"
+
+
+def test_unknown_figure_names_the_text_once(params):
+    with pytest.raises(narrative.NarrativeError) as exc:
+        editorial.render("{{ fse.retenues.cout_total }}", "content/x.md", params, KF)
+    assert str(exc.value).count("texte « content/x.md »") == 1, str(exc.value)
+    with pytest.raises(narrative.NarrativeError) as exc:
+        editorial.render("{{ fse.retenues }}", "content/x.md", params, KF)
+    assert str(exc.value).count("texte «") == 1 and "groupe de chiffres" in str(exc.value)

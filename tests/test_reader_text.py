@@ -51,6 +51,17 @@ def test_source_lines_name_the_data():
     assert "synthétiques" not in readertext.source_line(real, "operations")
 
 
+def test_source_lines_use_the_short_names_of_the_parameters():
+    params = load_params("params/liste_operations_2021_2027.yaml")
+    line = readertext.source_line(params, "operations", "fse")
+    assert line.startswith("Données de suivi du FSE+, extraction du 16 mars 2026"), line
+    assert readertext.source_line(params, "data").startswith("Données de suivi du FSE+,")
+    assert "PON" not in line
+    two = {"programmes": {"fse": 1, "ftj": 1}, "programmes_short": {"fse": "FSE+", "ftj": "FTJ"}}
+    assert readertext.source_line(two, "data") == "Données de suivi du FSE+ et du FTJ"
+    assert readertext.programme_short({}, "iej") == "PON IEJ"
+
+
 def test_files_are_named_by_what_they_hold():
     params = load_params("params/demo.yaml")
     names = readertext.name_files(["operations_pon_fse.csv", "data/demo/iej_lot5.csv", "autre.csv"], params)

@@ -408,3 +408,18 @@ def test_derived_column_needs_its_source(tmp_path):
     m = custom_mapping(tmp_path, {"lot5": {"op_id": {"template": "{nope}"}}})
     with pytest.raises(InputError, match="nope"):
         read_table(write(tmp_path, "n.csv", "x\n1\n"), "lot5", m)
+
+
+def test_fallback_is_reported_with_the_file_headers(tmp_path):
+    m = custom_mapping(tmp_path, {"lot5": {
+        "op_id": {"header": "Numéro"},
+        "os_from_label": {"header": "Objectif (code et libellé)", "extract": r"^(\d+)"},
+        "os": {"header": "Objectif", "fallback": "os_from_label"},
+    }})
+    text = "Numéro;Objectif (code et libellé);Objectif\n1;391 - Innovation;\n2;392 - Autre;392\n"
+    log = QualityLog()
+    t = read_table(write(tmp_path, "d.csv", text), "lot5", m, log=log)
+    assert t.df["os"].tolist() == ["391", "392"]
+    warning = log.warnings_frame()["avertissement"].iloc[0]
+    assert warning == "colonne « Objectif » vide, valeur reprise de la colonne « Objectif (code et libellé) »"
+    assert "os_from_label" not in warning

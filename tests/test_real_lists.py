@@ -288,7 +288,7 @@ def test_chain_national_list(tmp_path, national_sample):
     for name in ("note.html", "note.pdf", "ramo_14_5.txt", "tables/tables.xlsx"):
         assert (out / name).stat().st_size > 0, name
     text = _note_text(out)
-    assert "date de début de l'opération" in text and "PO Guadeloupe" in text and "REACT-EU" in text
+    assert "date de début de l'opération" in text.replace("’", "'") and "PO Guadeloupe" in text and "REACT-EU" in text
     kf = json.loads((out / "key_figures.json").read_text(encoding="utf-8"))
     assert kf["perimeter"]["programmes_present"] == ["fse", "iej"]
     assert kf["perimeter"]["text_fields"] == ["title", "beneficiary"]

@@ -80,3 +80,21 @@ def test_synthesis_without_fse_figures(params, kf):
         kf[block].pop("fse", None)
     page = narrative.render_for("synthese", params, kf)
     assert "ne figurent pas" in page
+
+
+def test_synthesis_of_a_fse_plus_run_without_iej():
+    """FSE+ 2021-2027: no IEJ column or phrase, the short name from the parameters, and the
+    operations are those that started in the window (waves on start dates)."""
+    p = load_params("params/liste_operations_2021_2027.yaml")
+    kf = json.loads((HERE / "fixtures" / "real_lists" / "key_figures_liste_operations_2021_2027.json")
+                    .read_text(encoding="utf-8"))
+    page = narrative.render_for("synthese", p, kf)
+    assert "IEJ" not in page and "PON" not in page
+    assert "| Chiffre clé | FSE+ |\n" in page
+    assert "Parmi les opérations ayant démarré du 1er janvier 2022" in page
+    assert "programmées du" not in page
+
+
+def test_synthesis_of_the_demo_keeps_both_programmes(params, kf):
+    page = narrative.render_for("synthese", params, kf)
+    assert "| Chiffre clé | PON FSE | PON IEJ |" in page and "Parmi les opérations programmées du" in page

@@ -134,8 +134,15 @@ def link_table_refs(text: str) -> str:
     return "".join(out)
 
 
-def method_html(params: Params, layout: Layout) -> str:
-    """Annex B for the reader."""
+# funnel rows that come from an input a run may not have (left out when `perimeter` says it is absent)
+FUNNEL_SOURCE_ROWS = {"survey": ("added_survey", "survey_in_wave"),
+                      "lot5": ("added_lot5", "lot5_listed", "lot5_in_wave", "lot5_retained")}
+
+
+def method_html(params: Params, layout: Layout, perimeter: Mapping | None = None) -> str:
+    """Annex B for the reader. `perimeter` (key-figure block) tells which inputs the run has."""
+    perimeter = perimeter or {}
+    absent = {k for src, keys in FUNNEL_SOURCE_ROWS.items() if perimeter.get(src) is False for k in keys}
     parts = ['<h1 data-nonum="" id="annexe-b">Annexe B – Méthode</h1>']
 
     # B.1 data
@@ -145,7 +152,7 @@ def method_html(params: Params, layout: Layout) -> str:
     parts.append("<p>La note repose sur les données de suivi des programmes"
                  + (f", dans leur état du {esc(narrative.fmt_date(extract))}" if extract else "")
                  + (f", et sur l’enquête conduite en {esc(narrative.fmt_month(survey))} auprès des "
-                    "gestionnaires de l’axe 3 du PON FSE" if survey else "")
+                    "gestionnaires de l’axe 3 du " + readertext.programme_short(params, "fse") if survey else "")
                  + ". Le tableau ci-dessous indique le volume de chaque ensemble de données lu.</p>")
     rows = [(readertext.role_label(role), fmt_int(n) if isinstance(n, (int, float)) else "–")
             for role, n in _meta_rows(layout)]
@@ -202,9 +209,9 @@ def method_html(params: Params, layout: Layout) -> str:
         flat = {p: _flatten(funnel[p]) for p in progs}
         rows = [[FUNNEL_LABELS[k]] + [fmt_int(flat[p][k]) if isinstance(flat[p].get(k), (int, float)) else "–"
                                       for p in progs]
-                for k in FUNNEL_ORDER if any(k in flat[p] for p in progs)]
+                for k in FUNNEL_ORDER if k not in absent and any(k in flat[p] for p in progs)]
         parts.append(_table("Étapes du repérage des opérations, par programme",
-                            ["Étape"] + [readertext.PROGRAMME_SHORT.get(p, p.upper()) for p in progs], rows,
+                            ["Étape"] + [readertext.programme_short(params, p) for p in progs], rows,
                             num_cols=range(1, len(progs) + 1),
                             source=readertext.source_line(params, "screening"), key="annexe-entonnoir"))
     else:

@@ -136,22 +136,23 @@ class Space:
         name = str(name)
         if name not in self._data:
             full = f"{self._path}.{name}" if self._path else name
-            raise narrative.NarrativeError(f"texte « {self._label} » : chiffre inconnu « {full} »")
+            # the text's name is added once by narrative's rendering (« texte « … » : »)
+            raise narrative.NarrativeError(f"chiffre inconnu « {full} »")
         return self._data[name]
 
     def __contains__(self, name: Any) -> bool:
         return str(name) in self._data
 
     def __str__(self) -> str:
-        raise narrative.NarrativeError(f"texte « {self._label} » : « {self._path} » est un groupe de chiffres, "
-                                       "pas un chiffre")
+        raise narrative.NarrativeError(f"« {self._path} » est un groupe de chiffres, pas un chiffre")
 
 
 def _kind_of(key: str) -> str:
+    # shares first: `part_ue`, `share_ct` are percentages although they end like an amount
+    if (key.startswith(("share", "part")) and not key.startswith("particip")) or key in ("oui", "non", "nsp"):
+        return "part"
     if key in ("ct", "ue") or key.startswith(("cout", "ue")) or key.endswith(("_ct", "_ue")):
         return "montant"
-    if key.startswith(("share", "part")) or key in ("oui", "non", "nsp"):
-        return "part"
     return "nb"
 
 
@@ -258,7 +259,8 @@ def _strip_values(block: str, rec: Recorder) -> str:
         name, shown = rec.citations[int(m.group(1))]
         out.append(block[pos:m.start()])
         out.append("{" + name + "}")
-        pos = m.end() + len(shown) if block.startswith(shown, m.end()) else m.end()
+        after = block[m.end():m.end() + len(shown)]
+        pos = m.end() + len(shown) if after in (shown, narrative.lcfirst(shown)) else m.end()
     out.append(block[pos:])
     return "".join(out)
 

@@ -229,10 +229,16 @@ def _guard(fn):
     return wrapped
 
 
+_CITED_PREFIX = re.compile("^\ue000\\d+\ue001")   # marker of a value cited by an editorial text
+
+
 def lcfirst(text: Any) -> str:
-    """Lower-case the first letter only ('Règles de gestion du FSE' -> 'règles de gestion du FSE')."""
+    """Lower-case the first letter only ('Règles de gestion du FSE' -> 'règles de gestion du FSE'),
+    after the private-use marker of a cited editorial value (isnote.editorial) if there is one."""
     text = str(text)
-    return text[:1].lower() + text[1:]
+    m = _CITED_PREFIX.match(text)
+    k = m.end() if m else 0
+    return text[:k] + text[k:k + 1].lower() + text[k + 1:]
 
 
 FILTERS = {
@@ -395,7 +401,10 @@ def render_for(name: str, params: Mapping, kf: Mapping) -> str:
     return render(name, **build_context(params, kf))
 
 
-def show(name: str, ctx, extra: dict | None = None) -> None:
+AS_CELL_KEY = "isnote_markdown_cell"     # output metadata: show this Markdown as a markdown cell of the note
+
+
+def show(name: str, ctx, extra: dict | None = None, as_cell: bool = False) -> None:
     """Display template `name` rendered from the key figures written so far (in a notebook).
 
     `extra` holds key-figure blocks the notebook computed itself (they take precedence), for a
@@ -408,6 +417,10 @@ def show(name: str, ctx, extra: dict | None = None) -> None:
     if extra:
         kf = deep_merge(kf, extra)
     text = render_for(name, ctx.params, kf)
+    if as_cell:
+        # section text (headings, introductions): the note shows it as a markdown cell
+        display(Markdown(text), metadata={AS_CELL_KEY: True})
+        return
     display(Markdown(text))
 
 

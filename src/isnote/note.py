@@ -166,6 +166,16 @@ def filter_notebook(nb: nbformat.NotebookNode, name: str, warnings: list[str],
                 continue                                   # value of a last expression: stray repr
             if not data:
                 continue
+            if "text/markdown" in data and (out.get("metadata") or {}).get(narrative.AS_CELL_KEY):
+                # section text rendered from a template (narrative.show(..., as_cell=True)):
+                # a markdown cell of the note, in its place among the outputs
+                if outputs:
+                    cells.append(_code_cell(outputs))
+                    outputs = []
+                md = data["text/markdown"]
+                md = "".join(md) if isinstance(md, list) else md
+                cells.append(_md_cell(_ENTITY_AMP.sub("&amp;", md).replace("<", "&lt;")))
+                continue
             if "text/markdown" in data:
                 # Markdown built by code may quote data: raw HTML in it is shown as text, never run
                 md = data["text/markdown"]
@@ -272,7 +282,7 @@ def _val(row: Mapping, col: str) -> Any:
     return v
 
 
-def fiche_html(row: Mapping, labels: Mapping) -> str:
+def fiche_html(row: Mapping, labels: Mapping, params: Mapping | None = None) -> str:
     """One project sheet; every text from the data is escaped."""
     title = _val(row, "title") or f"Opération {_val(row, 'op_id') or ''}"
     beneficiary = _val(row, "beneficiary")
@@ -303,7 +313,7 @@ def fiche_html(row: Mapping, labels: Mapping) -> str:
     facts = "".join(fact(label, col) for label, col in FICHE_FIELDS)
     meta = []
     if _val(row, "programme"):
-        meta.append(f"PON {str(row['programme']).upper()}")
+        meta.append(readertext.programme_short(params or {}, str(row["programme"])))
     if _val(row, "os"):
         meta.append(f"OS {row['os']}")
     if _val(row, "categorie"):
@@ -340,7 +350,7 @@ def fiches_block(retained: pd.DataFrame | None, params: Params) -> tuple[str, in
         return ('<section class="isn-fiches"><p>Aucune opération de la période n’est signalée comme '
                 'emblématique dans le registre de revue.</p></section>'), 0
     labels = _category_labels(params)
-    boxes = "".join(fiche_html(rec, labels) for rec in rows.to_dict("records"))
+    boxes = "".join(fiche_html(rec, labels, params) for rec in rows.to_dict("records"))
     intro = ("<p>Les fiches ci-dessous présentent les opérations que la revue a signalées comme "
              "emblématiques. Les informations proviennent de la base de suivi ; la dernière rubrique "
              "reprend l’appréciation portée lors de la revue.</p>")
@@ -582,9 +592,10 @@ def title_info(params: Params, when: _dt.datetime) -> dict:
         "subtitle": f"Note d’évaluation – {wave.get('label', cw)}",
         "programmes": list((params.get("programmes") or {}).values()),
         "wave_label": wave.get("label", cw),
-        "wave_window": f"opérations programmées du {narrative.fmt_date(wave.get('start'))} "
+        "wave_window": f"{readertext.wave_operations(params)} du {narrative.fmt_date(wave.get('start'))} "
                        f"au {narrative.fmt_date(wave.get('end'))}",
         "extract_date": narrative.fmt_date(params.get("extract_date")),
+        "data_phrase": readertext.data_phrase(params),
         "synthetic": bool(params.get("synthetic")),
         "dataset_label": params.get("dataset_label") or "Données de démonstration synthétiques",
         "run_date": run_label(when),
@@ -602,7 +613,8 @@ def assemble(params: Params, layout: Layout, kf: Mapping, *, retained: pd.DataFr
     paragraphs: list = []
     cells = [sections.synthesis_cell(params, kf)] + static_cells(params, kf, content_dir, paragraphs)
     perimeter = kf.get("perimeter") or {}
-    absent = frozenset(k for k in ("survey", "lot5") if perimeter.get(k) is False)   # no section for them
+    absent = frozenset(k for k in ("survey", "lot5", "participants")
+                       if perimeter.get(k) is False)   # no section for them
     first_meta: dict = {}
     for path in paths:
         try:
@@ -635,7 +647,7 @@ def assemble(params: Params, layout: Layout, kf: Mapping, *, retained: pd.DataFr
         cells.append(_html_cell(fiches))
 
     cells.append(_html_cell('<div class="isn-annexes">' + annex_list_html(retained, params) + "</div>"))
-    cells.append(_html_cell(annexes.method_html(params, layout)))
+    cells.append(_html_cell(annexes.method_html(params, layout, kf.get("perimeter"))))
     prov = provenance.collect(params, layout, when)
     info["provenance"] = prov
     cells.append(_html_cell(annexes.traceability_html(prov, run_label(when))))

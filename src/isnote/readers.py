@@ -812,7 +812,10 @@ def _fallback(ctx: _Ctx, rule: ColumnRule, out: pd.DataFrame) -> None:
     gap = out[rule.name].isna() & out[rule.fallback].notna()
     if gap.any():
         out.loc[gap, rule.name] = out.loc[gap, rule.fallback]
-        ctx.log.warn(ctx.label, f"« {rule.name} » vide, reprise de « {rule.fallback} »", int(gap.sum()))
+        # the reader sees the columns of the file (source headers), not the internal names
+        shown, source = (ctx.table.headers.get(c) or c for c in (rule.name, rule.fallback))
+        ctx.log.warn(ctx.label, f"colonne « {shown} » vide, valeur reprise de la colonne « {source} »",
+                     int(gap.sum()))
 
 
 def _template(label: str, kmap: KindMapping, rule: ColumnRule, out: pd.DataFrame) -> pd.Series:

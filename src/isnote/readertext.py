@@ -87,15 +87,74 @@ def _date(value: Any) -> str:
     return f"{d.day}{'er' if d.day == 1 else ''} {MONTHS[d.month - 1]} {d.year}"
 
 
+def programme_short(params: Mapping, programme: str) -> str:
+    """Short name of a programme for the reader: `programmes_short` of the parameters, else
+    'PON FSE' / 'PON IEJ', else 'PON <KEY>'."""
+    names = {**PROGRAMME_SHORT, **((params or {}).get("programmes_short") or {})}
+    return str(names.get(programme) or f"PON {programme.upper()}")
+
+
 def _programmes_phrase(params: Mapping, programme: str | None) -> str:
-    """'du PON FSE' / 'des PON FSE et IEJ'."""
+    """'du PON FSE' / 'des PON FSE et IEJ' / 'du FSE+' (short names from the parameters)."""
     if programme:
-        return "du " + PROGRAMME_SHORT.get(programme, f"PON {programme.upper()}")
+        return "du " + programme_short(params, programme)
     keys = list((params.get("programmes") or {"fse": 1, "iej": 1}).keys())
-    names = [PROGRAMME_SHORT.get(k, f"PON {k.upper()}")[4:] for k in keys]
+    names = [programme_short(params, k) for k in keys]
     if len(names) == 1:
-        return f"du PON {names[0]}"
-    return "des PON " + ", ".join(names[:-1]) + " et " + names[-1]
+        return f"du {names[0]}"
+    if all(n.startswith("PON ") for n in names):
+        names = [n[4:] for n in names]
+        return "des PON " + ", ".join(names[:-1]) + " et " + names[-1]
+    return "du " + ", du ".join(names[:-1]) + " et du " + names[-1]
+
+
+def additions_phrase(perimeter: Mapping | None) -> str:
+    """' avec les ajouts de l'enquête et du lot 5' for the sources the run has (key-figure block
+    `perimeter`: survey, lot5; a missing flag counts as present), '' when it has neither."""
+    perimeter = perimeter or {}
+    adds = [w for w, k in (("de l'enquête", "survey"), ("du lot 5", "lot5")) if perimeter.get(k, True)]
+    return (" avec les ajouts " + " et ".join(adds)) if adds else ""
+
+
+# the operations of a wave, by the date that defines the waves (parameter wave_date)
+WAVE_OPERATIONS = {"programming_date": "opérations programmées", "start_date": "opérations ayant démarré",
+                   "agreement_date": "opérations dont la première convention a été signée"}
+
+
+def wave_operations(params: Mapping) -> str:
+    """'opérations programmées' / 'opérations ayant démarré' / ... for the run's wave date."""
+    return WAVE_OPERATIONS.get(str(params.get("wave_date") or "programming_date"), WAVE_OPERATIONS["programming_date"])
+
+
+def data_phrase(params: Mapping) -> str:
+    """What the data are, before their date: monitoring extract or published list of operations."""
+    listed = str(params.get("wave_date") or "programming_date") != "programming_date"
+    return "liste des opérations arrêtée" if listed else "extraction de la base de suivi"
+
+
+def exclusions_sentence(n_at: int, n_out: int, perimeter: Mapping | None = None) -> str:
+    """The operations left out before the analysis (technical assistance, outside the wave windows),
+    worded for monitoring extracts or for a published list (perimeter.wave_date_label)."""
+    from .frnum import fmt_int
+    label = (perimeter or {}).get("wave_date_label") or "date de programmation"
+    listed = label != "date de programmation"
+    where = "de la liste" if listed else "des extractions"
+
+    def n_ops(n: int, what: str, whats: str) -> str:
+        return f"{fmt_int(n)} {what if n < 2 else whats}"
+
+    at = n_ops(n_at, "opération d'assistance technique", "opérations d'assistance technique") if n_at else ""
+    if not n_out:
+        out = ""
+    elif listed:
+        out = n_ops(n_out, f"opération dont la {label} tombe", f"opérations dont la {label} tombe")
+    else:
+        out = n_ops(n_out, "opération programmée", "opérations programmées")
+    out = f"{out} hors des fenêtres des vagues (rappelées en annexe B)" if out else ""
+    if not at and not out:
+        return (f"Aucune opération n'a été écartée {where} au titre de l'assistance technique ou des fenêtres "
+                "des vagues (rappelées en annexe B).")
+    return f"Ont été écartées {where} {' et '.join(x for x in (at, out) if x)}."
 
 
 def source_line(params: Mapping, kind: str = "operations", programme: str | None = None) -> str:
@@ -108,7 +167,7 @@ def source_line(params: Mapping, kind: str = "operations", programme: str | None
     synthetic = " (données de démonstration synthétiques)" if params.get("synthetic") else ""
     if kind == "survey":
         when = params.get("survey_date")
-        return ("Enquête auprès des gestionnaires de l’axe 3 du PON FSE"
+        return ("Enquête auprès des gestionnaires de l’axe 3 du " + programme_short(params, "fse")
                 + (f", {_month(when)}" if when else "") + synthetic)
     extract = params.get("extract_date")
     text = (f"Données de suivi {_programmes_phrase(params, programme)}"

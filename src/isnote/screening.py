@@ -602,11 +602,25 @@ FUNNEL_STEPS = [
 ]
 
 
-def funnel_table(funnel: dict, programme_labels: Mapping[str, str]) -> pd.DataFrame:
+# rows of the funnel and sources tables that come from an input a run may not have (the managers'
+# survey, the IEJ lot-5 list): left out when the key-figure block `perimeter` says it is absent
+SOURCE_ROWS = {"survey": ("added_survey", "src_survey"), "lot5": ("added_lot5", "src_lot5")}
+
+
+def absent_rows(perimeter: Mapping | None) -> set[str]:
+    """Row keys of the tables to leave out for the inputs the run does not have."""
+    perimeter = perimeter or {}
+    return {k for src, keys in SOURCE_ROWS.items() if perimeter.get(src) is False for k in keys}
+
+
+def funnel_table(funnel: dict, programme_labels: Mapping[str, str], perimeter: Mapping | None = None) -> pd.DataFrame:
     """Steps of the funnel in rows, one column per programme (integers)."""
     progs = [p for p in programme_labels if isinstance(funnel.get(p), dict)]
     rows = []
+    skip = absent_rows(perimeter)
     for key, label in FUNNEL_STEPS:
+        if key in skip:
+            continue
         rows.append({"Étape": label, **{programme_labels[p]: int(funnel[p].get(key, 0)) for p in progs}})
     return pd.DataFrame(rows)
 
@@ -627,11 +641,14 @@ def groups_table(groups: Sequence[Group], criterion_labels: Mapping[str, str] | 
     } for g in groups])
 
 
-def sources_table(candidates: pd.DataFrame, programme_labels: Mapping[str, str]) -> pd.DataFrame:
+def sources_table(candidates: pd.DataFrame, programme_labels: Mapping[str, str],
+                  perimeter: Mapping | None = None) -> pd.DataFrame:
     """Number of candidates flagged by each source (an operation may have several)."""
     flags = [("src_text", "Mots-clés dans les textes"), ("src_actor", "Nom du porteur (acteurs de l'écosystème)"),
              ("src_survey", "Enquête auprès des gestionnaires"), ("src_lot5", "Liste du lot 5 (IEJ)"),
              ("continuation", "Porteur retenu à la vague précédente")]
+    skip = absent_rows(perimeter)
+    flags = [(col, label) for col, label in flags if col not in skip]
     rows = []
     for col, label in flags:
         row = {"Source": label}

@@ -79,7 +79,7 @@ def place_category_fiches(cells: list, retained, params: Mapping) -> tuple[objec
                 if sub.empty:
                     return ""
                 placed_ids.update(sub["op_id"].astype(str))
-                boxes = "".join(fiche_html(rec, labels) for rec in sub.to_dict("records"))
+                boxes = "".join(fiche_html(rec, labels, params) for rec in sub.to_dict("records"))
                 return f'<section class="isn-fiches" data-categorie="{esc(m.group(1))}">{boxes}</section>'
 
             out["data"]["text/html"] = _CATEGORY_MARKER.sub(fill, html)

@@ -138,6 +138,24 @@ def structured_evidence(operations: pd.DataFrame, signals: Sequence[StructuredSi
     return out
 
 
+def applicable(signals: Sequence[StructuredSignal], operations: pd.DataFrame | None = None,
+               nomenclature: Mapping | None = None) -> list[StructuredSignal]:
+    """The signals that can be raised on this run's data, for the reader: the column is filled in
+    the operations, and a specific-objective signal names at least one code of the nomenclature
+    (a 2014-2020 objective is not shown in a 2021-2027 note)."""
+    known = {str(c) for v in (nomenclature or {}).values() if isinstance(v, Mapping)
+             for c in (v.get("os") or {})}
+    known = set(canonical_code(pd.Series(sorted(known), dtype=object))) if known else set()
+    keep = []
+    for sig in signals:                  # a handful of parameter entries, not rows
+        if operations is not None and (sig.column not in operations or not operations[sig.column].notna().any()):
+            continue
+        if sig.column == "os" and known and not set(canonical_code(pd.Series(list(sig.codes), dtype=object))) & known:
+            continue
+        keep.append(sig)
+    return keep
+
+
 def signals_table(signals: Sequence[StructuredSignal]) -> pd.DataFrame:
     """The structured signals searched: label, field, codes, role (for the note)."""
     return pd.DataFrame([{

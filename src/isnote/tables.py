@@ -733,6 +733,12 @@ def _fr_date(value) -> str:
     return f"{d.day}{'er' if d.day == 1 else ''} {MONTHS[d.month - 1]} {d.year}"
 
 
+def programme_short(params: Params, programme: str) -> str:
+    """Short name of a programme in titles (see isnote.readertext.programme_short)."""
+    from .readertext import programme_short as _short
+    return _short(params, programme)
+
+
 def source_line(params: Params, kind: str = "operations", programme: str | None = None) -> str:
     """The source line under a table, naming the data (see isnote.readertext.source_line)."""
     from .readertext import source_line as _source_line
