@@ -101,7 +101,7 @@ def test_results_notebooks_end_to_end_and_decision_flip(tmp_path):
             for o in cell.get("outputs", []):      # no stray output: only HTML displays
                 assert o["output_type"] == "display_data" and ({"text/html", "text/markdown"} & set(o["data"])), (name, o)
     kf = sorted(p.name for p in (layout.state / "key_figures").glob("*.json"))
-    assert kf == ["by_type.json", "pon_totals.json", "regions.json", "retained.fse.json", "retained.iej.json",
+    assert kf == ["by_type.json", "capture.json", "pon_totals.json", "ranking.json", "regions.json", "retained.fse.json", "retained.iej.json",
                   "screening.review.json", "survey.json", "volumes.json"]
     assert (layout.clean / "retained.parquet").exists()
     assert {p.name for p in layout.figures.glob("*")} >= {"enquete_gestionnaires.png", "enquete_gestionnaires.svg",

@@ -405,7 +405,7 @@ p = load_params(params_path)
 out = p.layout.root
 (out / "marks").mkdir(parents=True, exist_ok=True)
 reg = p.path("review_register").read_text()
-srcs = p["inputs"]["src"]
+srcs = p["inputs"]["survey"]
 srcs = srcs if isinstance(srcs, list) else [srcs]
 data = "|".join(pathlib.Path(s).read_text() for s in srcs)
 (out / "marks" / "{name}").write_text(reg + "#" + data)
@@ -444,7 +444,7 @@ def tiny(tmp_path, monkeypatch):
     params.write_text(yaml.safe_dump({
         "output_dir": str(tmp_path / "out"), "current_wave": "2019",
         "waves": {"2019": {"start": "2017-03-05", "end": "2018-12-31"}},
-        "inputs": {"src": [str(p) for p in srcs]}, "mapping": "x", "review_register": str(reg)}))
+        "inputs": {"survey": [str(p) for p in srcs]}, "mapping": "x", "review_register": str(reg)}))
     tiny_patch(pipeline, nbdir, monkeypatch.setattr)
     monkeypatch.delenv("ISNOTE_OUTPUT_DIR", raising=False)
     return tmp_path, params, srcs, reg
@@ -529,9 +529,9 @@ def test_inputs_given_as_a_list_are_in_the_change_keys_and_provenance(tiny):
     assert [s2[k] for k in ("ingest", "screening", "fse", "iej", "assemble")] == ["ran"] * 5
     assert _marks(tmp / "out")["fse"].endswith("#A1|B2")
     roles = dict(provenance.input_files(load_params(params)))
-    assert roles["inputs.src[1]"] == srcs[0] and roles["inputs.src[2]"] == srcs[1]
+    assert roles["inputs.survey[1]"] == srcs[0] and roles["inputs.survey[2]"] == srcs[1]
     prov = provenance.collect(load_params(params))
-    assert {e["role"]: e["sha256"] for e in prov["inputs"]}["inputs.src[2]"] == provenance.sha256_file(srcs[1])
+    assert {e["role"]: e["sha256"] for e in prov["inputs"]}["inputs.survey[2]"] == provenance.sha256_file(srcs[1])
 
 
 # ------------------------------------------------------------------ the whole chain on hostile demo data
@@ -562,12 +562,12 @@ def test_whole_chain_with_hostile_texts(tmp_path):
     cells[1] = "Atelier\x0bchantier " + cells[1]
     lines[i] = ";".join(cells)
     ops.write_bytes(nl.join(lines).encode("cp1252"))
-    token = "Y" * 6000
+    token = "Y" * 1500                                    # under the ingest's 2000-character word limit
     qual = data / "qualitatif_pon_fse.csv"
     text = qual.read_text(encoding="utf-8")
     line = next(x for x in text.splitlines() if x.startswith(op + ";"))
     cells = line.split(";")
-    cells[2] = "Description " + token
+    cells[2] = "Description " + token + " suite" * 900    # and a text over the 4000 characters shown in print
     qual.write_text(text.replace(line, ";".join(cells)), encoding="utf-8")
     survey = data / "enquete_gestionnaires_axe3.csv"
     types = {"R001": "![x](data/demo/registre_revue.csv)", "R007": "[clic](javascript:alert(1))",

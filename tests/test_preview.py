@@ -231,10 +231,10 @@ def test_preview_follows_register_and_text_in_browser(tmp_path):
 
                 # 2. one paragraph edited: the new sentence appears
                 md = tmp_path / "content" / "01_objectifs.md"
-                sentence = "Cette phrase nouvelle vérifie que l'aperçu suit les modifications du texte."
+                sentence = "Cette phrase nouvelle vérifie que cet aperçu suit les modifications du texte."
                 text = md.read_text(encoding="utf-8")
                 md.write_text(text + "\n" + sentence + "\n", encoding="utf-8")
-                page.wait_for_function("s => document.body.innerText.includes(s)", arg=sentence.split(" l'")[0])
+                page.wait_for_function("s => document.body.innerText.includes(s)", arg=sentence)
 
                 # 3. a bad register value: the French error over the last good note, then recovery
                 _set_decision(register, "retenue", "peut-être", wave=wave)
@@ -281,3 +281,12 @@ def test_assembly_key_follows_the_content_dir_of_the_parameters(tmp_path):
     keys2, _, _, key2 = pipeline.plan(params, params.layout, pdf=False)
     assert key2 != key1 and keys2 == keys
     assert pipeline.stage_path(params.layout.root).parent == tmp_path / ".outputs.staging"
+
+
+def test_served_copy_drops_the_note_policy_that_would_block_the_preview_script():
+    from isnote.preview import inject_reload
+    note_html = ('<html><head><meta http-equiv="Content-Security-Policy" content="default-src \'none\'">'
+                 "</head><body><main>note</main></body></html>")
+    served = inject_reload(note_html, 3)
+    assert "Content-Security-Policy" not in served and 'id="isn-apercu-script"' in served
+    assert "Content-Security-Policy" in note_html          # the published page is not touched

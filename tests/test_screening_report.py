@@ -84,7 +84,7 @@ def test_labels_comma_and_yes_no(tmp_path):
 def test_cli_reads_environment(tmp_path, monkeypatch, capsys):
     params = tmp_path / "p.yaml"
     params.write_text(yaml.safe_dump({
-        "run_name": "t", "current_wave": "2014-2023", "waves": {"2014-2023": {"label": "x"}},
+        "run_name": "t", "current_wave": "2014-2023", "waves": {"2014-2023": {"label": "x", "start": "2014-01-01", "end": "2023-12-31"}},
         "output_dir": str(tmp_path / "out"), "keywords": str(PROJECT_ROOT / "params" / "keywords.yaml"),
         "actors": str(PROJECT_ROOT / "params" / "actors.yaml"), "inputs": {}, "mapping": "params/mapping_mdfse.yaml",
         "review_register": str(tmp_path / "registre.csv")}), encoding="utf-8")

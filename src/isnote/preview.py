@@ -22,6 +22,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -101,8 +102,15 @@ EMPTY_PAGE = ("<!DOCTYPE html><html lang=\"fr\"><head><meta charset=\"utf-8\"><t
               "</main></body></html>")
 
 
+_CSP_META = re.compile(r"<meta[^>]*http-equiv=[\"']?Content-Security-Policy[^>]*>", re.I)
+
+
 def inject_reload(html: str, version: int) -> str:
-    """The served page: the note with the status banner and the reload script before </body>."""
+    """The served page: the note with the status banner and the reload script before </body>.
+    The note's Content-Security-Policy (no script but its own, no request) would block the
+    preview's script and its polling of this server: the served copy goes without it; the
+    published note.html keeps it."""
+    html = _CSP_META.sub("", html, count=1)
     script = RELOAD_SCRIPT % {"version": version, "path": STATE_PATH}
     i = html.lower().rfind("</body>")
     return html + script if i < 0 else html[:i] + script + html[i:]

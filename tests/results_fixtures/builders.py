@@ -156,4 +156,7 @@ def setup_run(tmp_path: Path):
     KeyFigures(layout.state).write("volumes", volumes_from(ops))
     from isnote.ingest import pon_totals
     KeyFigures(layout.state).write("pon_totals", pon_totals(ops, p))
+    # the screening step's ranking block (no earlier decisions: fixed weights)
+    KeyFigures(layout.state).write("ranking", {"method": "regles", "weights": [], "operations": len(cur),
+                                               "scored": len(cur), "evaluation": None})
     return p
