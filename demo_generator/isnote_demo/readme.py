@@ -7,8 +7,8 @@ def _n(x: int) -> str:
     return f"{x:,}".replace(",", " ")
 
 
-def render(b, stats: dict) -> str:
-    ops = b.ops
+def render(st, stats: dict) -> str:
+    ops = st.ops
     n = {p: sum(1 for o in ops if o.programme == p) for p in ("fse", "iej")}
     scope = {p: sum(1 for o in ops if o.programme == p and o.kind == "scope") for p in ("fse", "iej")}
     ta = {p: sum(1 for o in ops if o.programme == p and o.kind == "ta") for p in ("fse", "iej")}
@@ -16,8 +16,8 @@ def render(b, stats: dict) -> str:
     parts = sum(o.participants for o in ops if o.programme == "fse")
     multiline = sum(1 for o in ops if "\n" in o.actions)
     apos = sum(1 for o in ops if "\u2019" in (o.description + o.actions + o.title))
-    pre = b.cal["screening_2019"]["fse"]["preidentified"]
-    wave = b.params["current_wave"]
+    pre = st.spec.cal["screening_2019"]["fse"]["preidentified"]
+    wave = st.spec.params["current_wave"]
     return f"""# Jeu de données de démonstration — DONNÉES SYNTHÉTIQUES
 
 **Aucune des opérations de ce dossier n'existe.** Ce jeu de données sert à faire tourner isnote
@@ -67,7 +67,7 @@ remplacé.
 | `qualitatif_pon_fse.csv` | textes des opérations FSE (appel à projets, description, actions, bilan) | UTF-8 | {_n(n['fse'])} |
 | `qualitatif_pon_iej.csv` | textes des opérations IEJ | UTF-8 | {_n(n['iej'])} |
 | `participants_pon_fse.parquet` | un enregistrement par participant (sexe, tranche d'âge, statut à l'entrée) | parquet zstd | {_n(parts)} |
-| `enquete_gestionnaires_axe3.csv` | enquête auprès des gestionnaires de l'axe 3 | UTF-8 | {len(b.respondents)} |
+| `enquete_gestionnaires_axe3.csv` | enquête auprès des gestionnaires de l'axe 3 | UTF-8 | {len(st.respondents)} |
 | `iej_lot5.csv` | opérations IEJ du lot 5 de l'évaluation d'impact | UTF-8 | {sum(1 for o in ops if o.lot5)} |
 | `registre_revue.csv` | registre des décisions de revue (fichier de travail) | UTF-8 | {_n(stats['register_rows'])} |
 

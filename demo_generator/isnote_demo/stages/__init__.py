@@ -1,0 +1,22 @@
+"""The stages of the demo generator, in the order they run (the order is part of the seed).
+
+Each stage is a function `stage(st: State) -> None` that fills in part of the state (see
+`isnote_demo.state`); none writes a file.
+"""
+
+from __future__ import annotations
+
+from .amounts import amounts
+from .calendar import dates_and_ids
+from .names import names
+from .participants import participants
+from .places import regions, services
+from .register import register_rows
+from .skeleton import skeleton
+from .survey import survey_respondents, survey_rows
+from .wording import write_texts
+
+STAGES = (skeleton, survey_respondents, regions, services, dates_and_ids, amounts, participants, names,
+          write_texts, survey_rows, register_rows)
+
+__all__ = ["STAGES"]

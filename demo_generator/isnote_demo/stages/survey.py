@@ -1,0 +1,196 @@
+"""The survey of the axis-3 managing bodies: respondents and their answers (stage 2), then the rows of
+the survey file, with operation numbers written in various ways (after the texts).
+"""
+
+from __future__ import annotations
+
+from ..banks import de_town, geo, texts
+from ..state import GenerationError, State
+
+
+def survey_respondents(st: State) -> None:
+    specs = []   # (type, name, region, link key)
+    agd_regions = ["Bretagne", "Nord-Pas-de-Calais", "Picardie", "Lorraine", "Alsace", "Aquitaine", "Auvergne",
+                   "Bourgogne", "Centre", "Champagne-Ardenne", "Franche-Comté", "Haute-Normandie",
+                   "Languedoc-Roussillon", "Limousin", "Midi-Pyrénées"]
+    for r in agd_regions:
+        specs.append(("AGD", geo.regions[r]["agd"], r))
+    st.cd_service: dict[tuple[str, str], str] = {}
+    cd_named = [("Centre", "Indre-et-Loire", "Conseil départemental d'Indre-et-Loire"),
+                ("Aquitaine", "Landes", "Conseil départemental des Landes"),
+                ("Auvergne", "Haute-Loire", "Conseil départemental de la Haute-Loire"),
+                ("Franche-Comté", "Doubs", "Département du Doubs - DASLI-SAD-FSE"),
+                ("Picardie", "Oise", "Conseil départemental de l'Oise"),
+                ("Picardie", "Somme", "Conseil départemental de la Somme"),
+                ("Haute-Normandie", "Seine-Maritime", "Conseil départemental de la Seine-Maritime"),
+                ("Nord-Pas-de-Calais", "Nord", "Conseil départemental du Nord"),
+                ("Rhône-Alpes", "Ain", "Département de l'Ain - Direction Europe et transfrontalier"),
+                ("Bretagne", "Ille-et-Vilaine", "Département d'Ille-et-Vilaine - Services Gestion FSE"),
+                ("Provence-Alpes-Côte d'Azur", "Var", "CD83 - Service Suivi de projets - AAP OI FSE"),
+                ("Auvergne", "Puy-de-Dôme", "Conseil départemental du Puy De Dôme - Cellule FSE"),
+                ("Limousin", "Creuse", "Conseil départemental de la Creuse"),
+                ("Aquitaine", "Lot-et-Garonne", "Conseil départemental du Lot-et-Garonne"),
+                ("Franche-Comté", "Jura", "Conseil départemental du Jura")]
+    for region, dept, name in cd_named:
+        st.cd_service[(region, dept)] = name
+    k = 0
+    for region, info in geo.regions.items():
+        for dept, prep in info["depts"]:
+            if (region, dept) not in st.cd_service:
+                style = geo.cd_service_styles[k % len(geo.cd_service_styles)]
+                st.cd_service[(region, dept)] = style.format(de=prep)
+                k += 1
+    cd_more = [("Nord-Pas-de-Calais", "Pas-de-Calais"), ("Aquitaine", "Gironde"), ("Pays de la Loire", "Loire-Atlantique"),
+               ("Rhône-Alpes", "Isère"), ("Languedoc-Roussillon", "Hérault"), ("Midi-Pyrénées", "Haute-Garonne"),
+               ("Lorraine", "Moselle"), ("Lorraine", "Meurthe-et-Moselle"), ("Picardie", "Aisne"),
+               ("Champagne-Ardenne", "Marne"), ("Alsace", "Bas-Rhin"), ("Bretagne", "Finistère"),
+               ("Ile-de-France", "Seine-Saint-Denis"), ("Provence-Alpes-Côte d'Azur", "Bouches-du-Rhône"),
+               ("Basse-Normandie", "Calvados")]
+    for region, dept, name in cd_named:
+        specs.append(("OI CD", name, region))
+    for region, dept in cd_more:
+        specs.append(("OI CD", st.cd_service[(region, dept)], region))
+    pivots = [("Lorraine", "AGIL - Association pour la gestion inter-PLIE Lorraine"),
+              ("Pays de la Loire", "AGPLIE Anjou-Mayenne-Sarthe"),
+              ("Ile-de-France", "Association de gestion des fonds européens de l'Essonne"),
+              ("Nord-Pas-de-Calais", "OI du Hainaut")]
+    for region, dept in [("Aquitaine", "de la Gironde"), ("Rhône-Alpes", "du Rhône"), ("Rhône-Alpes", "de l'Isère"),
+                         ("Languedoc-Roussillon", "de l'Hérault"), ("Haute-Normandie", "de l'Eure"),
+                         ("Lorraine", "de la Moselle"), ("Centre", "du Loiret"), ("Nord-Pas-de-Calais", "du Pas-de-Calais")]:
+        pivots.append((region, f"Association inter-PLIE {dept}"))
+    st.plie_services: dict[str, list[str]] = {r: [] for r in geo.regions}
+    for region, name in pivots:
+        specs.append(("OI PLIE pivot", name, region))
+        st.plie_services[region].append(name)
+    plie_towns = [("Nord-Pas-de-Calais", "Roubaix"), ("Nord-Pas-de-Calais", "Lens"), ("Nord-Pas-de-Calais", "Dunkerque"),
+                  ("Picardie", "Amiens"), ("Picardie", "Creil"), ("Ile-de-France", "Montreuil"),
+                  ("Ile-de-France", "Argenteuil"), ("Rhône-Alpes", "Grenoble"), ("Rhône-Alpes", "Saint-Étienne"),
+                  ("Provence-Alpes-Côte d'Azur", "Marseille"), ("Provence-Alpes-Côte d'Azur", "Toulon"),
+                  ("Aquitaine", "Bordeaux"), ("Midi-Pyrénées", "Toulouse"), ("Bretagne", "Rennes"),
+                  ("Pays de la Loire", "Nantes"), ("Alsace", "Mulhouse"), ("Lorraine", "Nancy"),
+                  ("Languedoc-Roussillon", "Nîmes"), ("Centre", "Tours"), ("Bourgogne", "Dijon"),
+                  ("Champagne-Ardenne", "Reims"), ("Haute-Normandie", "Rouen"), ("Poitou-Charentes", "Poitiers"),
+                  ("Basse-Normandie", "Caen"), ("Franche-Comté", "Besançon")]
+    for region, town in plie_towns:
+        name = f"PLIE {de_town(town)}"
+        specs.append(("OI PLIE", name, region))
+        st.plie_services[region].append(name)
+    for region, info in geo.regions.items():
+        for town in info["towns"][:3]:
+            name = f"PLIE {de_town(town)}"
+            if name not in st.plie_services[region]:
+                st.plie_services[region].append(name)
+    others = [("Nord-Pas-de-Calais", "Métropole européenne de Lille"), ("Rhône-Alpes", "Métropole de Lyon"),
+              ("Alsace", "Eurométropole de Strasbourg"), ("Ile-de-France", "Ville de Paris"),
+              ("Provence-Alpes-Côte d'Azur", "Métropole Aix-Marseille-Provence"), (geo.national, "AVISE (organisme intermédiaire)"),
+              ("Picardie", "Communauté d'agglomération du Beauvaisis"), ("Lorraine", "Communauté d'agglomération d'Épinal"),
+              ("Bretagne", "Brest métropole"), ("Languedoc-Roussillon", "Montpellier Méditerranée Métropole"),
+              ("Centre", "Orléans Métropole"), ("Aquitaine", "Communauté d'agglomération Pau Béarn Pyrénées")]
+    st.other_oi: dict[str, list[str]] = {}
+    for region, name in others:
+        specs.append(("Autre OI", name, region))
+        st.other_oi.setdefault(region, []).append(name)
+    by_type = st.spec.cal["survey"]["by_type"]
+    if len(specs) != st.spec.cal["survey"]["respondents"]:
+        raise GenerationError(f"survey: {len(specs)} respondents, expected {st.spec.cal['survey']['respondents']}")
+    st.respondents = [{"id": i + 1, "type": t, "name": n, "region": r, "answer": None, "numbers": [],
+                         "named_text": "", "observation": ""} for i, (t, n, r) in enumerate(specs)]
+    # which respondents name operations (they answer "oui")
+    def resp(name):
+        return next(x for x in st.respondents if x["name"] == name)
+    naming = {
+        "DIRECCTE - Bretagne - Service Europe": ["sato", "rej"],
+        "Conseil départemental d'Indre-et-Loire": ["mobilite37", "ret"],
+        "Conseil départemental des Landes": ["landes_ressourcerie", "also_sa", "oow"],
+        "Conseil départemental de la Haute-Loire": ["regie_puy", "nf"],
+        "Département du Doubs - DASLI-SAD-FSE": ["abape", "oow"],
+        "AGIL - Association pour la gestion inter-PLIE Lorraine": ["ret", "ret", "also_ret"],
+        "Conseil départemental de la Somme": ["ret", "also_ret", "nf"],
+        "PLIE de Roubaix": ["ret", "rej"],
+        "Conseil départemental du Nord": ["also_ret", "oow", "rej"],
+        "Association de gestion des fonds européens de l'Essonne": ["also_ret", "also_sa", "nf"],
+        "Conseil départemental du Puy De Dôme - Cellule FSE": ["rej", "oow"],
+    }
+    queues = {"ret": list(st.survey_only_ret), "rej": list(st.survey_only_rej),
+              "also_ret": list(st.survey_also_ret), "also_sa": list(st.survey_also_sa),
+              "oow": list(st.oow_ops)}
+    named_ops = {o.named["id"]: o for o in st.ops if o.named and o.programme == "fse"}
+    for name, items in naming.items():
+        r = resp(name)
+        r["answer"] = "oui"
+        for it in items:
+            if it == "nf":
+                r["numbers"].append("NOT_FOUND")
+                continue
+            op = named_ops[it] if it in named_ops else queues[it].pop(0)
+            if not op.named:
+                op.region = r["region"]
+                op.service = r["name"]
+            r["numbers"].append(op)
+    if any(queues.values()):
+        raise GenerationError("survey plan does not use every survey-linked operation")
+    # answers per type
+    for t, counts in by_type.items():
+        members = [r for r in st.respondents if r["type"] == t]
+        fixed_oui = sum(1 for r in members if r["answer"] == "oui")
+        rest = [r for r in members if r["answer"] is None]
+        answers = ["oui"] * (counts["oui"] - fixed_oui) + ["non"] * counts["non"] + ["nsp"] * counts["nsp"]
+        if len(answers) != len(rest):
+            raise GenerationError(f"survey: answers of {t} do not add up")
+        st.R.shuffle(answers)
+        for r, a in zip(rest, answers):
+            r["answer"] = a
+    # prose for some other "oui" respondents, observations
+    prose_targets = [r for r in st.respondents if r["answer"] == "oui" and not r["numbers"]]
+    st.R.shuffle(prose_targets)
+    for r, text in zip(prose_targets[:8], texts.survey_prose + texts.survey_prose):
+        r["named_text"] = text
+    order = list(st.respondents)
+    st.R.shuffle(order)
+    # observations: a mix of types, at least a few from each
+    obs_resp = sorted(order[: st.spec.cal["survey"]["with_observations"]], key=lambda r: r["id"])
+    obs = list(range(len(texts.observations)))
+    st.R.shuffle(obs)
+    for r, i in zip(obs_resp, obs):
+        r["observation"] = texts.observations[i]
+        r["obs_index"] = i
+    odd = {"oui": [" Oui", "OUI", "oui "], "non": ["NON", "Non"], "nsp": ["Ne se prononce pas", "NE SE PRONONCE PAS "]}
+    st.odd_answers = 0
+    for r in order[25:31]:
+        r["answer_text"] = st.pick(odd[r["answer"]])
+        st.odd_answers += 1
+    for r in st.respondents:
+        r.setdefault("answer_text", {"oui": "oui", "non": "non", "nsp": "ne se prononce pas"}[r["answer"]])
+
+
+def survey_rows(st: State) -> None:
+    """The rows of the survey file (after the texts: every number is final)."""
+    R = st.R
+    forms = [lambda n: n, lambda n: f"{n[:4]} {n[4:]}", lambda n: f"n°{n}", lambda n: f"n° {n[:4]} {n[4:]}",
+             lambda n: f"dossier {n}", lambda n: f"MDFSE-{n}", lambda n: f"{n[:3]} {n[3:6]} {n[6:]}",
+             lambda n: f"N°{n}"]
+    seps = [", ", " et ", " / ", ", "]
+    nf = list(st.absent_numbers)
+    k = 0
+    rows = []
+    for r in st.respondents:
+        text = r["named_text"]
+        if r["numbers"]:
+            nums = []
+            for x in r["numbers"]:
+                if x == "NOT_FOUND":
+                    num = nf.pop(0)
+                else:
+                    num = x.op_id
+                nums.append(forms[k % len(forms)](num))
+                k += 1
+            if len(nums) == 1:
+                body = nums[0]
+            else:
+                sep = seps[r["id"] % len(seps)]
+                body = sep.join(nums[:-1]) + (" et " if sep != " et " else sep) + nums[-1]
+            text = st.pick(["", "Opérations ", "Les dossiers ", "Projets : "]) + body
+        rows.append({"respondent_id": f"R{r['id']:03d}", "respondent": r["name"], "body_type": r["type"],
+                     "answer": r["answer_text"], "operations_named": text if r["answer"] == "oui" else "",
+                     "observations": r["observation"]})
+    st.survey_table = rows

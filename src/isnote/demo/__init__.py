@@ -1,1 +1,0 @@
-"""Seeded generator of the SYNTHETIC demo dataset (data/demo): `python -m isnote.demo.generate`."""
