@@ -38,8 +38,8 @@ report: $(ENV_STAMP) ## Run the whole chain on PARAMS (default: the synthetic de
 preview: $(ENV_STAMP) ## Live preview of the HTML note on 127.0.0.1, rebuilt and reloaded on each save (Ctrl-C stops it)
 	$(PY) -m isnote.preview --params "$$PARAMS"
 
-demo-data: $(ENV_STAMP) ## Regenerate the synthetic demo dataset in data/demo (byte for byte)
-	$(PY) -m isnote.demo.generate --out data/demo
+demo-data: $(ENV_STAMP) ## Regenerate the synthetic demo dataset in data/demo (byte for byte; generator: demo_generator/isnote_demo)
+	$(PY) -m isnote_demo --out data/demo
 
 review: $(ENV_STAMP) ## Write the review workbook (revue/ beside the register): candidates awaiting a decision, best score first
 	$(PY) -m isnote.cli review-export --params "$$PARAMS"

@@ -1,4 +1,4 @@
-"""The synthetic demo dataset (data/demo) and its seeded generator (isnote.demo)."""
+"""The synthetic demo dataset (data/demo) and its seeded generator (isnote_demo, in demo_generator/)."""
 
 from __future__ import annotations
 
@@ -11,8 +11,9 @@ import pytest
 import yaml
 
 from isnote.config import PROJECT_ROOT
-from isnote.demo import generate, verify
-from isnote.demo.textcheck import ActorMatcher, KeywordGroups, normalise, survey_numbers, theme_hits
+from isnote_demo import checks, generate
+from isnote_demo.constants import REGISTER_COLUMNS, SPECS_DIR
+from isnote_demo.textcheck import ActorMatcher, KeywordGroups, normalise, survey_numbers, theme_hits
 
 DEMO = PROJECT_ROOT / "data" / "demo"
 FIXTURE = yaml.safe_load((PROJECT_ROOT / "tests" / "fixtures" / "published_figures.yaml").read_text(encoding="utf-8"))
@@ -63,7 +64,7 @@ def test_files_headers_and_encodings():
     assert list(read_ops("fse").columns[:18]) == OPS_HEADERS
     assert list(read_ops("iej").columns[:18]) == OPS_HEADERS
     reg = (DEMO / "registre_revue.csv").read_text(encoding="utf-8").split("\n", 1)[0]
-    assert reg == ";".join(verify.REGISTER_COLUMNS)
+    assert reg == ";".join(REGISTER_COLUMNS)
 
 
 def test_volumes_match_tableau_2():
@@ -77,7 +78,7 @@ def test_volumes_match_tableau_2():
 
 
 def test_totals_hit_the_calibration_to_the_cent():
-    cal = yaml.safe_load((PROJECT_ROOT / "src" / "isnote" / "demo" / "calibration.yaml").read_text(encoding="utf-8"))
+    cal = yaml.safe_load((SPECS_DIR / "calibration.yaml").read_text(encoding="utf-8"))
 
     def cents(series):
         return int(round(series.sum() * 100))
@@ -152,7 +153,7 @@ def test_participants_parquet_format():
 
 def test_full_verification_of_committed_data():
     """The generator's own checks (screening counts, survey, named operations, regions...)."""
-    assert verify.verify(DEMO) == []
+    assert checks.verify(DEMO) == []
 
 
 def test_size_under_25_mb():
@@ -222,8 +223,62 @@ def test_generator_is_deterministic(fresh, tmp_path):
 @pytest.mark.slow
 def test_generation_fails_when_a_target_is_missed(tmp_path, monkeypatch):
     """The self-check is live: a broken calibration makes generation fail, and writes nothing."""
-    monkeypatch.setattr(verify, "verify", lambda folder, participants=True: ["cible manquée"])
+    monkeypatch.setattr(checks, "verify", lambda folder, participants=True: ["cible manquée"])
     out = tmp_path / "c"
     with pytest.raises(generate.GenerationError):
         generate.generate(out, skip_participants=True)
     assert not out.exists() or not any(out.iterdir())
+
+
+# ------------------------------------------------------------------------------ package boundaries and checks
+
+def test_runtime_does_not_import_the_generator():
+    """The generator depends on the runtime (isnote), never the reverse; it lives outside src/isnote."""
+    import ast
+
+    src = PROJECT_ROOT / "src" / "isnote"
+    assert not (src / "demo").exists()
+    offenders = []
+    for path in sorted(src.rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            names = [a.name for a in node.names] if isinstance(node, ast.Import) else \
+                [node.module or ""] if isinstance(node, ast.ImportFrom) else []
+            offenders += [f"{path.name}: {n}" for n in names if n.split(".")[0] == "isnote_demo" or n.startswith("isnote.demo")]
+    assert offenders == []
+
+
+def test_text_and_geography_banks_load_from_data_files():
+    from isnote_demo.banks import de_town, geo, region_info, texts
+
+    fam = texts.families["ml"]
+    assert fam["templates"][0] == "Mission locale {de_town}" and fam["legal_form"] == "Association"
+    assert region_info("Bretagne")["agd"].startswith("DIRECCTE") and region_info("Mayotte")["towns"]
+    assert set(geo.region_weights) <= set(geo.regions) and geo.national == "Volet national du FSE"
+    assert (de_town("Le Havre"), de_town("Amiens"), de_town("Brest")) == ("du Havre", "d'Amiens", "de Brest")
+
+
+def test_checks_find_a_broken_register(tmp_path):
+    """Each check returns its violations: a register that lost a retained operation of 2019 and
+    gained an unknown one without the « absente des données » status is reported by several checks."""
+    import shutil
+
+    for p in DEMO.iterdir():
+        if p.is_file() and p.suffix != ".parquet":
+            shutil.copy(p, tmp_path / p.name)
+    assert checks.check_files(tmp_path, participants=True) == ["fichier manquant : participants_pon_fse.parquet"]
+    reg = (tmp_path / "registre_revue.csv").read_text(encoding="utf-8").split("\n")
+    header, rows = reg[0], [r for r in reg[1:] if r]
+    victim = next(r for r in rows if ";fse;2019;retenue;" in r)
+    rows.remove(victim)
+    rows.append("209999999;fse;2019;ecartee;;0;0;0;0;;;décision de démonstration (données synthétiques) : test;X;2019-04-02;")
+    (tmp_path / "registre_revue.csv").write_text("\n".join([header] + rows) + "\n", encoding="utf-8")
+    written = checks.read_written(tmp_path, participants=False)
+    assert checks.check_register(written) == [
+        "registre : lignes non triées par (vague, programme, op_id)",
+        "registre : opérations inconnues sans statut « absente des données »"]
+    assert any(v.startswith("retenues FSE 2019") for v in checks.check_retained(written))
+    assert checks.check_register_covers_candidates(written) == ["registre 2019 fse : 2 écarts avec les candidates"]
+    assert checks.check_texture(written) == [] and checks.check_formats(written) == []
+    problems = checks.verify(tmp_path, participants=False)
+    assert "registre : opérations inconnues sans statut « absente des données »" in problems
+    assert all(c.__name__.startswith("check_") for c in checks.CHECKS)

@@ -222,7 +222,7 @@ def test_display_variants_use_french_headers(params, ret, ops):
 # shape and rounding of the key figures against the published figures (test fixture)
 
 FIXTURE = Path(__file__).parent / "fixtures" / "published_figures.yaml"
-CALIBRATION = Path(__file__).resolve().parents[1] / "src" / "isnote" / "demo" / "calibration.yaml"
+CALIBRATION = Path(__file__).resolve().parents[1] / "demo_generator" / "isnote_demo" / "specs" / "calibration.yaml"
 
 
 def _calibrated_retained() -> pd.DataFrame:
