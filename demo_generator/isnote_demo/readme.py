@@ -48,15 +48,16 @@ durable, mobilité) ou des mots proches qui ne doivent pas compter (« rénovati
 ## Régénérer
 
 ```
-make demo-data        # = python -m isnote.demo.generate --out data/demo
+make demo-data        # = python -m isnote_demo --out data/demo
 ```
 
-Le générateur (`src/isnote/demo/`) est déterministe : avec la même graine (`design.yaml`), il
-réécrit les mêmes fichiers octet pour octet (`git status` reste propre). Les cibles sont dans
+Le générateur (`demo_generator/isnote_demo/`, hors du paquet isnote) est déterministe : avec la
+même graine (`design.yaml`), il réécrit les mêmes fichiers octet pour octet (`git status` reste
+propre). Ses données sont dans `demo_generator/isnote_demo/specs/` : les cibles dans
 `calibration.yaml`, les opérations nommées dans `named_operations.yaml`, nos choix de conception
-dans `design.yaml`. Les fichiers sont d'abord écrits dans un dossier temporaire puis vérifiés
-(`isnote.demo.verify`) : si une cible n'est pas atteinte, la génération échoue et rien n'est
-remplacé.
+dans `design.yaml`, les textes et la géographie dans `texts.yaml` et `geography.yaml`. Les fichiers
+sont d'abord écrits dans un dossier temporaire puis vérifiés (`isnote_demo.checks`) : si une cible
+n'est pas atteinte, la génération échoue et rien n'est remplacé.
 
 ## Fichiers
 

@@ -10,26 +10,8 @@ from ..state import GenerationError, Op, State
 
 def names(st: State) -> None:
     R = st.R
-    fam_by_os = {
-        "3911": {"aci": 30, "asso": 25, "ccas": 6, "cd": 3, "plie": 6, "ei": 10, "cs": 6, "epci": 3, "commune": 3, "ml": 5, "mde": 3},
-        "3912": {"geiq": 15, "mde": 20, "plie": 20, "asso": 20, "ei": 10, "epci": 10, "reseau": 5},
-        "3913": {"plie": 35, "cd": 10, "mde": 15, "reseau": 15, "asso": 15, "epci": 10},
-        "1811": {"ml": 25, "mde": 15, "asso": 30, "egal": 5, "form": 10, "ccas": 5, "spe": 5, "epci": 5},
-        "1831": {"crea": 70, "consul": 15, "asso": 10, "epci": 5},
-        "1832": {"crea": 60, "consul": 25, "reseau": 15},
-        "1871": {"mde": 35, "ml": 25, "spe": 20, "asso": 10, "form": 10},
-        "11011": {"school": 60, "asso": 30, "ml": 10},
-        "2851": {"aract": 15, "opca": 20, "consul": 20, "mde": 20, "asso": 15, "ent": 10},
-        "2852": {"egal": 45, "asso": 30, "aract": 10, "ent": 15},
-        "2853": {"opca": 40, "form": 30, "ent": 20, "consul": 10},
-        "2861": {"aract": 35, "opca": 25, "ent": 40},
-        "182": {"ml": 45, "e2c": 15, "asso": 15, "form": 10, "epide": 5, "school": 5, "rsma": 5},
-        "2851i": {"asso": 50, "form": 50},
-        "4AT1": {"etat": 70, "cd": 15, "plie": 15}, "4AT2": {"etat": 100},
-    }
-    cat_fam = {"entrepreneuriat_social": {"crea": 60, "asso": 25, "reseau": 15},
-               "innovation_sociale_territoriale": {"plie": 25, "mde": 20, "epci": 20, "asso": 25, "reseau": 10},
-               "ingenierie_outillage_etudes": {"cd": 35, "epci": 30, "reseau": 35}}
+    fam_by_os = texts.families_by_os
+    cat_fam = texts.families_by_category
     for o in st.ops:
         if o.named:
             o.title = o.named["title"]
@@ -115,10 +97,7 @@ def _continuation_names(st: State) -> None:
         lambda n: (n.replace(" ", "-", 1), n),
         lambda n: (n, "Association " + n.lower()),
     ]
-    bases = ["Régie de quartier Nord-Est {town}", "Les Ateliers du Bocage", "Envol Insertion {town}",
-             "Le Fil d'Ariane {town}", "Chantier École Vallée {town}", "Épicerie Solidaire des Coteaux",
-             "Les Jardins d'Émeraude", "Atelier Éco-Logis {town}", "Trajectoires Solidaires {town}",
-             "Le Relais des Côteaux", "Amitié Emploi {town}", "L'Équipage {town}"]
+    bases = texts.continuation_names
     i = 0
     for o in st.cont_ops:
         c = o.cont_2017

@@ -9,28 +9,13 @@ from ..state import GenerationError, State
 
 
 def survey_respondents(st: State) -> None:
-    specs = []   # (type, name, region, link key)
-    agd_regions = ["Bretagne", "Nord-Pas-de-Calais", "Picardie", "Lorraine", "Alsace", "Aquitaine", "Auvergne",
-                   "Bourgogne", "Centre", "Champagne-Ardenne", "Franche-Comté", "Haute-Normandie",
-                   "Languedoc-Roussillon", "Limousin", "Midi-Pyrénées"]
+    specs = []   # (type, name, region)
+    mb = geo.managing_bodies
+    agd_regions = mb["agd_respondent_regions"]
     for r in agd_regions:
         specs.append(("AGD", geo.regions[r]["agd"], r))
     st.cd_service: dict[tuple[str, str], str] = {}
-    cd_named = [("Centre", "Indre-et-Loire", "Conseil départemental d'Indre-et-Loire"),
-                ("Aquitaine", "Landes", "Conseil départemental des Landes"),
-                ("Auvergne", "Haute-Loire", "Conseil départemental de la Haute-Loire"),
-                ("Franche-Comté", "Doubs", "Département du Doubs - DASLI-SAD-FSE"),
-                ("Picardie", "Oise", "Conseil départemental de l'Oise"),
-                ("Picardie", "Somme", "Conseil départemental de la Somme"),
-                ("Haute-Normandie", "Seine-Maritime", "Conseil départemental de la Seine-Maritime"),
-                ("Nord-Pas-de-Calais", "Nord", "Conseil départemental du Nord"),
-                ("Rhône-Alpes", "Ain", "Département de l'Ain - Direction Europe et transfrontalier"),
-                ("Bretagne", "Ille-et-Vilaine", "Département d'Ille-et-Vilaine - Services Gestion FSE"),
-                ("Provence-Alpes-Côte d'Azur", "Var", "CD83 - Service Suivi de projets - AAP OI FSE"),
-                ("Auvergne", "Puy-de-Dôme", "Conseil départemental du Puy De Dôme - Cellule FSE"),
-                ("Limousin", "Creuse", "Conseil départemental de la Creuse"),
-                ("Aquitaine", "Lot-et-Garonne", "Conseil départemental du Lot-et-Garonne"),
-                ("Franche-Comté", "Jura", "Conseil départemental du Jura")]
+    cd_named = mb["departmental_councils_named"]
     for region, dept, name in cd_named:
         st.cd_service[(region, dept)] = name
     k = 0
@@ -40,37 +25,19 @@ def survey_respondents(st: State) -> None:
                 style = geo.cd_service_styles[k % len(geo.cd_service_styles)]
                 st.cd_service[(region, dept)] = style.format(de=prep)
                 k += 1
-    cd_more = [("Nord-Pas-de-Calais", "Pas-de-Calais"), ("Aquitaine", "Gironde"), ("Pays de la Loire", "Loire-Atlantique"),
-               ("Rhône-Alpes", "Isère"), ("Languedoc-Roussillon", "Hérault"), ("Midi-Pyrénées", "Haute-Garonne"),
-               ("Lorraine", "Moselle"), ("Lorraine", "Meurthe-et-Moselle"), ("Picardie", "Aisne"),
-               ("Champagne-Ardenne", "Marne"), ("Alsace", "Bas-Rhin"), ("Bretagne", "Finistère"),
-               ("Ile-de-France", "Seine-Saint-Denis"), ("Provence-Alpes-Côte d'Azur", "Bouches-du-Rhône"),
-               ("Basse-Normandie", "Calvados")]
+    cd_more = mb["departmental_councils_more"]
     for region, dept, name in cd_named:
         specs.append(("OI CD", name, region))
     for region, dept in cd_more:
         specs.append(("OI CD", st.cd_service[(region, dept)], region))
-    pivots = [("Lorraine", "AGIL - Association pour la gestion inter-PLIE Lorraine"),
-              ("Pays de la Loire", "AGPLIE Anjou-Mayenne-Sarthe"),
-              ("Ile-de-France", "Association de gestion des fonds européens de l'Essonne"),
-              ("Nord-Pas-de-Calais", "OI du Hainaut")]
-    for region, dept in [("Aquitaine", "de la Gironde"), ("Rhône-Alpes", "du Rhône"), ("Rhône-Alpes", "de l'Isère"),
-                         ("Languedoc-Roussillon", "de l'Hérault"), ("Haute-Normandie", "de l'Eure"),
-                         ("Lorraine", "de la Moselle"), ("Centre", "du Loiret"), ("Nord-Pas-de-Calais", "du Pas-de-Calais")]:
+    pivots = [tuple(x) for x in mb["plie_pivots"]]
+    for region, dept in mb["inter_plie"]:
         pivots.append((region, f"Association inter-PLIE {dept}"))
     st.plie_services: dict[str, list[str]] = {r: [] for r in geo.regions}
     for region, name in pivots:
         specs.append(("OI PLIE pivot", name, region))
         st.plie_services[region].append(name)
-    plie_towns = [("Nord-Pas-de-Calais", "Roubaix"), ("Nord-Pas-de-Calais", "Lens"), ("Nord-Pas-de-Calais", "Dunkerque"),
-                  ("Picardie", "Amiens"), ("Picardie", "Creil"), ("Ile-de-France", "Montreuil"),
-                  ("Ile-de-France", "Argenteuil"), ("Rhône-Alpes", "Grenoble"), ("Rhône-Alpes", "Saint-Étienne"),
-                  ("Provence-Alpes-Côte d'Azur", "Marseille"), ("Provence-Alpes-Côte d'Azur", "Toulon"),
-                  ("Aquitaine", "Bordeaux"), ("Midi-Pyrénées", "Toulouse"), ("Bretagne", "Rennes"),
-                  ("Pays de la Loire", "Nantes"), ("Alsace", "Mulhouse"), ("Lorraine", "Nancy"),
-                  ("Languedoc-Roussillon", "Nîmes"), ("Centre", "Tours"), ("Bourgogne", "Dijon"),
-                  ("Champagne-Ardenne", "Reims"), ("Haute-Normandie", "Rouen"), ("Poitou-Charentes", "Poitiers"),
-                  ("Basse-Normandie", "Caen"), ("Franche-Comté", "Besançon")]
+    plie_towns = mb["plie_towns"]
     for region, town in plie_towns:
         name = f"PLIE {de_town(town)}"
         specs.append(("OI PLIE", name, region))
@@ -80,12 +47,7 @@ def survey_respondents(st: State) -> None:
             name = f"PLIE {de_town(town)}"
             if name not in st.plie_services[region]:
                 st.plie_services[region].append(name)
-    others = [("Nord-Pas-de-Calais", "Métropole européenne de Lille"), ("Rhône-Alpes", "Métropole de Lyon"),
-              ("Alsace", "Eurométropole de Strasbourg"), ("Ile-de-France", "Ville de Paris"),
-              ("Provence-Alpes-Côte d'Azur", "Métropole Aix-Marseille-Provence"), (geo.national, "AVISE (organisme intermédiaire)"),
-              ("Picardie", "Communauté d'agglomération du Beauvaisis"), ("Lorraine", "Communauté d'agglomération d'Épinal"),
-              ("Bretagne", "Brest métropole"), ("Languedoc-Roussillon", "Montpellier Méditerranée Métropole"),
-              ("Centre", "Orléans Métropole"), ("Aquitaine", "Communauté d'agglomération Pau Béarn Pyrénées")]
+    others = mb["other_bodies"]
     st.other_oi: dict[str, list[str]] = {}
     for region, name in others:
         specs.append(("Autre OI", name, region))
