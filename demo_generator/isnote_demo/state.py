@@ -3,7 +3,7 @@
 the random generators).
 
 Every stage of `isnote_demo.stages` is a function `stage(st: State) -> None` that fills in part of
-the state; `isnote_demo.generate.STAGES` runs them in order (the order is part of the seed: each
+the state; `isnote_demo.stages.STAGES` lists them in order (`generate.build` runs them) (the order is part of the seed: each
 stage draws from the same two random generators).
 """
 

@@ -1,4 +1,4 @@
-"""Stage 6: total cost and EU amount of every operation, to the cent of the calibration targets.
+"""Amounts: total cost and EU amount of every operation, to the cent of the calibration targets.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Stage 5: programming, start and end dates; operation numbers (deposit year + sequence).
+"""Calendar: programming, start and end dates; operation numbers (deposit year + sequence).
 """
 
 from __future__ import annotations

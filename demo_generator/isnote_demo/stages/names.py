@@ -1,4 +1,4 @@
-"""Stage 8: beneficiaries (families by OS and category, continuation spellings, names kept away from
+"""Names: beneficiaries (families by OS and category, continuation spellings, names kept away from
 the ecosystem actors).
 """
 

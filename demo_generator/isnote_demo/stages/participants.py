@@ -1,4 +1,4 @@
-"""Stage 7: participants per operation (to the calibration targets), planned participants, number of actions.
+"""Participants: participants per operation (to the calibration targets), planned participants, number of actions.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Stages 3 and 4: regions (quotas, the regions the note singles out, spelling variants), managing
+"""Places: regions (quotas, the regions the note singles out, spelling variants), managing
 services and places.
 """
 

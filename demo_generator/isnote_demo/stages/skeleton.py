@@ -1,4 +1,4 @@
-"""Stage 1: the skeleton. Creates every operation (programme, wave, OS) and gives each its role:
+"""First stages: the skeleton. They create every operation (programme, wave, OS) and give each its role:
 retained (category), set aside, named by the note, found by keywords, actors, the survey or the
 lot-5 list, continuation of a wave-2017 operation, excluded (technical assistance, after the waves).
 """
@@ -10,8 +10,20 @@ from ..constants import CATS
 from ..state import GenerationError, Op, State, eur_cents
 
 
-def skeleton(st: State) -> None:
-    cal, des = st.spec.cal, st.spec.des
+def _take(pool: list[Op], n: int, cond) -> list[Op]:
+    """The first n operations of pool meeting cond, removed from pool."""
+    got = [o for o in pool if cond(o)][:n]
+    if len(got) < n:
+        raise GenerationError("not enough operations for a design role")
+    for o in got:
+        pool.remove(o)
+    return got
+
+
+def fse_operations(st: State) -> None:
+    """Every in-scope FSE operation of both waves, per OS; retained ones per (OS, category) cell
+    of the design matrix (the named ones among them), and the set-aside ones of wave 2019."""
+    des = st.spec.des
     named_fse = {n["id"]: n for n in st.spec.named["fse"]}
     for wave in ("2019", "2017"):
         groups = st.spec.fse_groups(wave)
@@ -36,35 +48,31 @@ def skeleton(st: State) -> None:
                 for _ in range(des["setaside_by_os"].get(os_, 0)):
                     op = free.pop()
                     op.setaside, op.route, op.hit = True, "text", "innovation"
-    # wave 2019 roles of unnamed retained and set-aside operations
+
+
+def fse_roles_2019(st: State) -> None:
+    """Wave 2019: how each unnamed retained or set-aside operation is found (keywords, an actor's
+    name, the survey), the continuations of 2017, the survey-only set-aside operations."""
+    des = st.spec.des
     fse19 = [o for o in st.ops if o.programme == "fse" and o.wave == "2019"]
     un_ret = [o for o in fse19 if o.retained and not o.named]
     for o in un_ret:
         o.route = "text"
     st.R.shuffle(un_ret)
-
-    def take(pool, n, cond):
-        got = [o for o in pool if cond(o)][:n]
-        if len(got) < n:
-            raise GenerationError("not enough operations for a design role")
-        for o in got:
-            pool.remove(o)
-        return got
-
     pool = list(un_ret)
     # actor-only retained (beneficiary = an ecosystem actor, texts without keywords)
     actor_specs = [("1831", "entrepreneuriat_social", "France Active Picardie", "Picardie"),
                    ("1832", "entrepreneuriat_social", "Alter'Incub Languedoc-Roussillon", "Languedoc-Roussillon"),
                    ("3913", "entrepreneuriat_social", "Ronalpia", "Rhône-Alpes")]
     for os_, cat, name, region in actor_specs[: des["retained_actor_only"]]:
-        o = take(pool, 1, lambda x, os_=os_, cat=cat: x.os == os_ and x.category == cat)[0]
+        o = _take(pool, 1, lambda x, os_=os_, cat=cat: x.os == os_ and x.category == cat)[0]
         o.route, o.special_name, o.region = "actor", name, region
     # actors also found by their texts
     for os_, cat, name, region in [("3913", "entrepreneuriat_social", "URSCOP Grand Est", "Lorraine"),
                                    ("1832", "entrepreneuriat_social", "Pro Bono Lab", "Ile-de-France"),
                                    ("3913", "ingenierie_outillage_etudes", "CRESS Bretagne", "Bretagne"),
                                    ("3911", "ingenierie_outillage_etudes", "Maison de l'ESS de Poitiers", "Poitou-Charentes")]:
-        o = take(pool, 1, lambda x, os_=os_, cat=cat: x.os == os_ and x.category == cat)[0]
+        o = _take(pool, 1, lambda x, os_=os_, cat=cat: x.os == os_ and x.category == cat)[0]
         o.special_name, o.region = name, region
     # survey-only retained (axis 3, no keyword, no actor)
     plan = [("3911", "socialement_innovantes"), ("3911", "socialement_innovantes"),
@@ -72,19 +80,19 @@ def skeleton(st: State) -> None:
             ("3913", "innovation_sociale_territoriale")][: des["survey_only_unnamed_retained"]]
     st.survey_only_ret = []
     for os_, cat in plan:
-        o = take(pool, 1, lambda x, os_=os_, cat=cat: x.os == os_ and x.category == cat)[0]
+        o = _take(pool, 1, lambda x, os_=os_, cat=cat: x.os == os_ and x.category == cat)[0]
         o.route, o.survey_tag = "survey", "survey_only_retained"
         st.survey_only_ret.append(o)
     # retained also named in the survey
     st.survey_also_ret = []
     for os_ in ["3911", "3911", "3912", "3913"][: des["survey_also_text"]["retained"]]:
-        o = take(pool, 1, lambda x, os_=os_: x.os == os_)[0]
+        o = _take(pool, 1, lambda x, os_=os_: x.os == os_)[0]
         o.survey_tag = "survey_also_text"
         st.survey_also_ret.append(o)
     # continuations among retained (TZCLD + unnamed)
     st.cont_ops = [o for o in fse19 if o.named and o.named.get("continuation")]
     for os_ in ["3911", "3911", "3911", "3913", "3913", "3912", "1831"][: des["continuations"]["retained"] - len(st.cont_ops)]:
-        st.cont_ops.append(take(pool, 1, lambda x, os_=os_: x.os == os_)[0])
+        st.cont_ops.append(_take(pool, 1, lambda x, os_=os_: x.os == os_)[0])
     # set-aside candidates: hit families, survey, continuations
     sa = [o for o in fse19 if o.setaside]
     st.R.shuffle(sa)
@@ -92,13 +100,13 @@ def skeleton(st: State) -> None:
     actor_sa = [("1831", "France Active Lorraine", "Lorraine"), ("1831", "France Active Aquitaine", "Aquitaine"),
                 ("3913", "Maison de l'économie sociale et solidaire de Poitiers", "Poitou-Charentes")]
     for os_, name, region in actor_sa[: des["setaside_groups"]["actor"]]:
-        o = take(sa_pool, 1, lambda x, os_=os_: x.os == os_)[0]
+        o = _take(sa_pool, 1, lambda x, os_=os_: x.os == os_)[0]
         o.route, o.hit, o.special_name, o.region = "actor", "actor", name, region
-    st.survey_also_sa = take(sa_pool, des["survey_also_text"]["setaside"], lambda x: x.os == "3911")
+    st.survey_also_sa = _take(sa_pool, des["survey_also_text"]["setaside"], lambda x: x.os == "3911")
     for o in st.survey_also_sa:
         o.survey_tag = "survey_also_text"
     for os_ in ["3911", "3911", "3913", "2851"][: des["continuations"]["setaside"]]:
-        st.cont_ops.append(take(sa_pool, 1, lambda x, os_=os_: x.os == os_)[0])
+        st.cont_ops.append(_take(sa_pool, 1, lambda x, os_=os_: x.os == os_)[0])
     for fam in ("impact", "besoins", "ptce"):
         for o in sa_pool[: des["setaside_groups"][fam]]:
             o.hit = fam
@@ -108,10 +116,15 @@ def skeleton(st: State) -> None:
     st.R.shuffle(ordinary)
     st.survey_only_rej = []
     for os_ in ["3911", "3911", "3911", "3913"][: des["survey_only_rejected"]]:
-        o = take(ordinary, 1, lambda x, os_=os_: x.os == os_)[0]
+        o = _take(ordinary, 1, lambda x, os_=os_: x.os == os_)[0]
         o.setaside, o.route, o.survey_tag = True, "survey", "survey_only_rejected"
         st.survey_only_rej.append(o)
-    # wave 2017: continuation counterparts, survey numbers out of the window, set-aside rows
+
+
+def fse_roles_2017(st: State) -> None:
+    """Wave 2017: the counterparts of the continuations, the operations the survey cites although
+    programmed before the wave, the set-aside rows of the register."""
+    des = st.spec.des
     fse17 = [o for o in st.ops if o.programme == "fse" and o.wave == "2017"]
     ret17 = [o for o in fse17 if o.retained]
     st.R.shuffle(ret17)
@@ -123,17 +136,18 @@ def skeleton(st: State) -> None:
         o.cont_2017 = c
     ord17 = [o for o in fse17 if not o.retained]
     st.R.shuffle(ord17)
-    st.oow_ops = take(ord17, des["survey_out_of_window"], lambda x: x.axe == "3")
+    st.oow_ops = _take(ord17, des["survey_out_of_window"], lambda x: x.axe == "3")
     for o in st.oow_ops:
         o.survey_tag = "survey_out_of_window"
     for o in ord17[: des["fse_register_setaside_2017"]]:
         o.setaside_2017 = True
-    # IEJ
-    _iej_skeleton(st)
-    # excluded operations
+
+
+def excluded_operations(st: State) -> None:
+    """Rows the ingestion must exclude: technical assistance, programmed after the waves."""
     exc = st.spec.cal["excluded"]
     for i in range(exc["fse"]["technical_assistance"]):
-        op = st.new_op("fse", "ta", None, "4AT1" if i % 3 else "4AT2")
+        st.new_op("fse", "ta", None, "4AT1" if i % 3 else "4AT2")
     weights = {os_: g["n_ops"] for os_, g in st.spec.fse_groups("2019").items()}
     os_list = list(weights)
     counts = alloc.largest_remainder(exc["fse"]["after_window"], [weights[k] for k in os_list])
@@ -181,7 +195,8 @@ def _apply_named(st: State, op: Op, n: dict) -> None:
         op.survey_tag = "survey_only_retained"
 
 
-def _iej_skeleton(st: State) -> None:
+def iej_operations(st: State) -> None:
+    """Every in-scope IEJ operation: the named ones, retained, set aside, on the lot-5 list."""
     d = st.spec.des["iej"]
     named = st.spec.named["iej"]
     for wave in ("2019", "2017"):

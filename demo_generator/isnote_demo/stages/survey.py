@@ -1,4 +1,4 @@
-"""The survey of the axis-3 managing bodies: respondents and their answers (stage 2), then the rows of
+"""The survey of the axis-3 managing bodies: respondents and their answers (after the skeleton), then the rows of
 the survey file, with operation numbers written in various ways (after the texts).
 """
 

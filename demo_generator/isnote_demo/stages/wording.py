@@ -1,4 +1,4 @@
-"""Stage 9: titles, descriptions, actions, results and call titles, then texture (case, spacing,
+"""Wording: titles, descriptions, actions, results and call titles, then texture (case, spacing,
 apostrophes, empty descriptions).
 """
 
