@@ -155,7 +155,8 @@ class State:
     oow_ops: list[Op] = field(default_factory=list)
     cont_ops: list[Op] = field(default_factory=list)
     # managing bodies set by the survey stage, used by the service stage
-    cd_service: dict = field(default_factory=dict)
+    cd_service: dict = field(default_factory=dict)        # (region, department) -> council
+    # region -> PLIE and other intermediate bodies
     plie_services: dict = field(default_factory=dict)
     other_oi: dict = field(default_factory=dict)
     # texture counts (LISEZMOI.md)

@@ -54,6 +54,7 @@ def fse_roles_2019(st: State) -> None:
     """Wave 2019: how each unnamed retained or set-aside operation is found (keywords, an actor's
     name, the survey), the continuations of 2017, the survey-only set-aside operations."""
     des = st.spec.des
+    plan = des["role_plan"]
     fse19 = [o for o in st.ops if o.programme == "fse" and o.wave == "2019"]
     un_ret = [o for o in fse19 if o.retained and not o.named]
     for o in un_ret:
@@ -61,51 +62,43 @@ def fse_roles_2019(st: State) -> None:
     st.R.shuffle(un_ret)
     pool = list(un_ret)
     # actor-only retained (beneficiary = an ecosystem actor, texts without keywords)
-    actor_specs = [("1831", "entrepreneuriat_social", "France Active Picardie", "Picardie"),
-                   ("1832", "entrepreneuriat_social", "Alter'Incub Languedoc-Roussillon", "Languedoc-Roussillon"),
-                   ("3913", "entrepreneuriat_social", "Ronalpia", "Rhône-Alpes")]
+    actor_specs = plan["retained_actor_only"]
     for os_, cat, name, region in actor_specs[: des["retained_actor_only"]]:
         o = _take(pool, 1, lambda x, os_=os_, cat=cat: x.os == os_ and x.category == cat)[0]
         o.route, o.special_name, o.region = "actor", name, region
     # actors also found by their texts
-    for os_, cat, name, region in [("3913", "entrepreneuriat_social", "URSCOP Grand Est", "Lorraine"),
-                                   ("1832", "entrepreneuriat_social", "Pro Bono Lab", "Ile-de-France"),
-                                   ("3913", "ingenierie_outillage_etudes", "CRESS Bretagne", "Bretagne"),
-                                   ("3911", "ingenierie_outillage_etudes", "Maison de l'ESS de Poitiers", "Poitou-Charentes")]:
+    for os_, cat, name, region in plan["retained_actor_and_text"]:
         o = _take(pool, 1, lambda x, os_=os_, cat=cat: x.os == os_ and x.category == cat)[0]
         o.special_name, o.region = name, region
     # survey-only retained (axis 3, no keyword, no actor)
-    plan = [("3911", "socialement_innovantes"), ("3911", "socialement_innovantes"),
-            ("3911", "innovation_sociale_territoriale"), ("3912", "innovation_sociale_territoriale"),
-            ("3913", "innovation_sociale_territoriale")][: des["survey_only_unnamed_retained"]]
+    survey_plan = plan["survey_only_retained"][: des["survey_only_unnamed_retained"]]
     st.survey_only_ret = []
-    for os_, cat in plan:
+    for os_, cat in survey_plan:
         o = _take(pool, 1, lambda x, os_=os_, cat=cat: x.os == os_ and x.category == cat)[0]
         o.route, o.survey_tag = "survey", "survey_only_retained"
         st.survey_only_ret.append(o)
     # retained also named in the survey
     st.survey_also_ret = []
-    for os_ in ["3911", "3911", "3912", "3913"][: des["survey_also_text"]["retained"]]:
+    for os_ in plan["survey_also_text_retained_os"][: des["survey_also_text"]["retained"]]:
         o = _take(pool, 1, lambda x, os_=os_: x.os == os_)[0]
         o.survey_tag = "survey_also_text"
         st.survey_also_ret.append(o)
     # continuations among retained (TZCLD + unnamed)
     st.cont_ops = [o for o in fse19 if o.named and o.named.get("continuation")]
-    for os_ in ["3911", "3911", "3911", "3913", "3913", "3912", "1831"][: des["continuations"]["retained"] - len(st.cont_ops)]:
+    for os_ in plan["continuations_retained_os"][: des["continuations"]["retained"] - len(st.cont_ops)]:
         st.cont_ops.append(_take(pool, 1, lambda x, os_=os_: x.os == os_)[0])
     # set-aside candidates: hit families, survey, continuations
     sa = [o for o in fse19 if o.setaside]
     st.R.shuffle(sa)
     sa_pool = list(sa)
-    actor_sa = [("1831", "France Active Lorraine", "Lorraine"), ("1831", "France Active Aquitaine", "Aquitaine"),
-                ("3913", "Maison de l'économie sociale et solidaire de Poitiers", "Poitou-Charentes")]
+    actor_sa = plan["setaside_actor"]
     for os_, name, region in actor_sa[: des["setaside_groups"]["actor"]]:
         o = _take(sa_pool, 1, lambda x, os_=os_: x.os == os_)[0]
         o.route, o.hit, o.special_name, o.region = "actor", "actor", name, region
     st.survey_also_sa = _take(sa_pool, des["survey_also_text"]["setaside"], lambda x: x.os == "3911")
     for o in st.survey_also_sa:
         o.survey_tag = "survey_also_text"
-    for os_ in ["3911", "3911", "3913", "2851"][: des["continuations"]["setaside"]]:
+    for os_ in plan["continuations_setaside_os"][: des["continuations"]["setaside"]]:
         st.cont_ops.append(_take(sa_pool, 1, lambda x, os_=os_: x.os == os_)[0])
     for fam in ("impact", "besoins", "ptce"):
         for o in sa_pool[: des["setaside_groups"][fam]]:
@@ -115,7 +108,7 @@ def fse_roles_2019(st: State) -> None:
     ordinary = [o for o in fse19 if not o.retained and not o.setaside]
     st.R.shuffle(ordinary)
     st.survey_only_rej = []
-    for os_ in ["3911", "3911", "3911", "3913"][: des["survey_only_rejected"]]:
+    for os_ in plan["survey_only_rejected_os"][: des["survey_only_rejected"]]:
         o = _take(ordinary, 1, lambda x, os_=os_: x.os == os_)[0]
         o.setaside, o.route, o.survey_tag = True, "survey", "survey_only_rejected"
         st.survey_only_rej.append(o)

@@ -14,7 +14,7 @@ def survey_respondents(st: State) -> None:
     agd_regions = mb["agd_respondent_regions"]
     for r in agd_regions:
         specs.append(("AGD", geo.regions[r]["agd"], r))
-    st.cd_service: dict[tuple[str, str], str] = {}
+    st.cd_service = {}   # (region, department) -> departmental council
     cd_named = mb["departmental_councils_named"]
     for region, dept, name in cd_named:
         st.cd_service[(region, dept)] = name
@@ -33,7 +33,7 @@ def survey_respondents(st: State) -> None:
     pivots = [tuple(x) for x in mb["plie_pivots"]]
     for region, dept in mb["inter_plie"]:
         pivots.append((region, f"Association inter-PLIE {dept}"))
-    st.plie_services: dict[str, list[str]] = {r: [] for r in geo.regions}
+    st.plie_services = {r: [] for r in geo.regions}
     for region, name in pivots:
         specs.append(("OI PLIE pivot", name, region))
         st.plie_services[region].append(name)
@@ -48,7 +48,7 @@ def survey_respondents(st: State) -> None:
             if name not in st.plie_services[region]:
                 st.plie_services[region].append(name)
     others = mb["other_bodies"]
-    st.other_oi: dict[str, list[str]] = {}
+    st.other_oi = {}
     for region, name in others:
         specs.append(("Autre OI", name, region))
         st.other_oi.setdefault(region, []).append(name)
@@ -60,19 +60,7 @@ def survey_respondents(st: State) -> None:
     # which respondents name operations (they answer "oui")
     def resp(name):
         return next(x for x in st.respondents if x["name"] == name)
-    naming = {
-        "DIRECCTE - Bretagne - Service Europe": ["sato", "rej"],
-        "Conseil départemental d'Indre-et-Loire": ["mobilite37", "ret"],
-        "Conseil départemental des Landes": ["landes_ressourcerie", "also_sa", "oow"],
-        "Conseil départemental de la Haute-Loire": ["regie_puy", "nf"],
-        "Département du Doubs - DASLI-SAD-FSE": ["abape", "oow"],
-        "AGIL - Association pour la gestion inter-PLIE Lorraine": ["ret", "ret", "also_ret"],
-        "Conseil départemental de la Somme": ["ret", "also_ret", "nf"],
-        "PLIE de Roubaix": ["ret", "rej"],
-        "Conseil départemental du Nord": ["also_ret", "oow", "rej"],
-        "Association de gestion des fonds européens de l'Essonne": ["also_ret", "also_sa", "nf"],
-        "Conseil départemental du Puy De Dôme - Cellule FSE": ["rej", "oow"],
-    }
+    naming = st.spec.des["role_plan"]["survey_naming"]
     queues = {"ret": list(st.survey_only_ret), "rej": list(st.survey_only_rej),
               "also_ret": list(st.survey_also_ret), "also_sa": list(st.survey_also_sa),
               "oow": list(st.oow_ops)}
