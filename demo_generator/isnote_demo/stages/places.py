@@ -136,7 +136,5 @@ def _place(st: State, o: Op) -> str:
     if o.region == geo.national:
         return st.pick(["National", "France entière", "National"])
     if o.programme == "iej" and o.region in geo.iej_dept_only:
-        return st.pick({"Ile-de-France": ["Saint-Denis", "Montreuil", "Aubervilliers", "Bobigny"],
-                          "Provence-Alpes-Côte d'Azur": ["Marseille", "Aix-en-Provence", "Arles"],
-                          "Midi-Pyrénées": ["Toulouse", "Colomiers", "Muret"]}[o.region])
+        return st.pick(geo.iej_dept_only_towns[o.region])
     return st.pick(region_info(o.region)["towns"])
