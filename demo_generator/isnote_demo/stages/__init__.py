@@ -13,11 +13,11 @@ from .participants import participants
 from .places import regions, services
 from .register import register_rows
 from .skeleton import excluded_operations, fse_operations, fse_roles_2017, fse_roles_2019, iej_operations
-from .survey import survey_respondents, survey_rows
+from .survey import managing_bodies, survey_answers, survey_rows
 from .wording import write_texts
 
 STAGES = (fse_operations, fse_roles_2019, fse_roles_2017, iej_operations, excluded_operations,   # the skeleton
-          survey_respondents, regions, services, dates_and_ids, amounts, participants, names, write_texts,
+          managing_bodies, survey_answers, regions, services, dates_and_ids, amounts, participants, names, write_texts,
           survey_rows, register_rows)
 
 __all__ = ["STAGES"]

@@ -1,5 +1,5 @@
-"""The survey of the axis-3 managing bodies: respondents and their answers (after the skeleton), then the rows of
-the survey file, with operation numbers written in various ways (after the texts).
+"""Managing bodies and the survey of axis 3: the bodies and respondents, their answers (after the
+skeleton), then the rows of the survey file, operation numbers written in various ways (after the texts).
 """
 
 from __future__ import annotations
@@ -8,7 +8,9 @@ from ..banks import de_town, geo, texts
 from ..state import GenerationError, State
 
 
-def survey_respondents(st: State) -> None:
+def managing_bodies(st: State) -> None:
+    """The managing bodies: who manages operations in each region (departmental councils, PLIE,
+    other intermediate bodies) and who answers the survey (no random draw)."""
     specs = []   # (type, name, region)
     mb = geo.managing_bodies
     agd_regions = mb["agd_respondent_regions"]
@@ -52,11 +54,17 @@ def survey_respondents(st: State) -> None:
     for region, name in others:
         specs.append(("Autre OI", name, region))
         st.other_oi.setdefault(region, []).append(name)
-    by_type = st.spec.cal["survey"]["by_type"]
     if len(specs) != st.spec.cal["survey"]["respondents"]:
         raise GenerationError(f"survey: {len(specs)} respondents, expected {st.spec.cal['survey']['respondents']}")
     st.respondents = [{"id": i + 1, "type": t, "name": n, "region": r, "answer": None, "numbers": [],
-                         "named_text": "", "observation": ""} for i, (t, n, r) in enumerate(specs)]
+                       "named_text": "", "observation": ""} for i, (t, n, r) in enumerate(specs)]
+
+
+def survey_answers(st: State) -> None:
+    """Answers of the respondents: those who cite operations (the role plan), the others by type of
+    body to the calibration; prose, observations and oddly written answers."""
+    by_type = st.spec.cal["survey"]["by_type"]
+
     # which respondents name operations (they answer "oui")
     def resp(name):
         return next(x for x in st.respondents if x["name"] == name)
