@@ -103,6 +103,9 @@ def facts(params: Mapping, kf: Mapping) -> dict:
             "part_cout": _share(ret.get("ct", 0.0), tot.get("ct")),
             "part_ue": _share(ret.get("ue", 0.0), tot.get("ue")),
             "lot5_retenues": scr.get("lot5_retained"),
+            "examinees": scr.get("reviewed"),
+            # no review decision recorded yet: the retained figures are zeros waiting for the review
+            "revue_en_attente": scr.get("reviewed") is not None and not scr.get("reviewed") and not ret.get("n_ops"),
         }
         prev = _get(kf, "retained", prog, pw, "total") if pw else None
         block["precedente"] = ({"retenues": prev.get("n_ops"), "cout": prev.get("ct"), "ue": prev.get("ue")}
@@ -144,9 +147,11 @@ def facts(params: Mapping, kf: Mapping) -> dict:
                        "observations": survey.get("with_observations")}
                       if survey.get("respondents") else None)
 
-    # lessons
+    # lessons (none drawn from the retained figures while the review has not started)
     lessons: list[dict] = []
     fse = out["fse"] or {}
+    if fse.get("revue_en_attente"):
+        fse = {}
     if fse.get("part_cout") is not None and fse["part_cout"] < modest:
         lessons.append({"cle": "part_modeste", "part_cout": fse["part_cout"], "seuil": modest})
     top_axe = max(axes, key=lambda a: a["part"]) if axes else None
