@@ -183,6 +183,10 @@ def table3(retained: pd.DataFrame, params: Params, programme: str = "fse") -> pd
 
 
 def display_table3(t3: pd.DataFrame, params: Params) -> tuple[pd.DataFrame, Formats]:
+    from . import waves
+
+    if waves.pivot(params):          # three waves or more: waves as rows (isnote.waves)
+        return waves.table3_long(t3, params)
     cols = {"label": "Axe / OS"}
     formats: Formats = {}
     periods = table_waves(params) + [CUMULATIVE]
