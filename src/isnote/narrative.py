@@ -6,7 +6,8 @@ Templates live in `templates/narrative/<name>.md.j2` (Markdown + Jinja). They se
 - `p`: the parameters of the run; `cw` / `pw`: current and previous wave keys;
   `wave` / `prev_wave`: their entries of `waves` (label, start, end);
 - `labels` (typology category labels), `survey_labels`, `theme_labels`, `short` (programme
-  short names), `fonds` (fund of each programme's credits: FSE, FSE+, IEJ), `os_is` (OS code dedicated to social innovation, default "3913");
+  short names), `fonds` (fund of each programme's credits: FSE, FSE+, IEJ), `contexte` (facts of
+  context from parameter files: national financing, lot-5 lessons; isnote.contextfacts), `os_is` (OS code dedicated to social innovation, default "3913");
 - filters `fmt_int`, `fmt_num`, `fmt_meur`, `fmt_eur`, `fmt_pct` (isnote.frnum), `fmt_date`,
   `fmt_month`; functions `share(a, b)`, `ranked(node, field)`, `compare(a, b)`, `plural(n, one, many)`.
 
@@ -391,7 +392,13 @@ def build_context(params: Mapping, kf: Mapping | None = None) -> dict:
         "os_is": str(params.get("os_innovation_sociale", DEFAULT_OS_INNOVATION)),
         "synthetic": bool(params.get("synthetic")),
         "syn": _synthesis_facts(params, kf),
+        "contexte": _context_facts(params),
     }
+
+
+def _context_facts(params: Mapping) -> dict:
+    from .contextfacts import context
+    return context(params)
 
 
 def programme_funds(params: Mapping) -> dict:

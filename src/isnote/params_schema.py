@@ -241,6 +241,8 @@ KEYS: dict[str, tuple[str, bool, str]] = {
     "synthesis_change_points": ("number", False, "change of an axis share (points) commented in the synthesis (default 5)"),
     "synthesis_modest_share": ("number", False, "share of total cost under which the 'modest share' lesson applies (default 0.05)"),
     "illustrations": ("path", False, "operations the note illustrates first in the extracts (programme, title, beneficiary)"),
+    "national_financing": ("path", False, "facts file: national instruments financing social innovation (name, M€, manager, purpose, source); absent = no block"),
+    "lot5_lessons": ("path", False, "facts file: what the lot-5 study of the IEJ evaluation taught (points, source); absent = no section"),
     "survey_reading": ("path", False, "themes of the qualitative reading of the survey answers"),
     "pivot_min_waves": ("int>=1", False, "from this many waves the volumes table shows waves as rows (default 3)"),
     "ramo_max_chars": ("int>=1", False, "maximum length of the summary for the annual report"),
