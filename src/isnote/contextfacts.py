@@ -29,8 +29,7 @@ def load(params: Mapping, key: str) -> dict | None:
     if not params.get(key):
         return None
     items_key, required = KEYS[key]
-    path = params.path(key) if hasattr(params, "path") else params[key]
-    data = params.yaml(key) if hasattr(params, "yaml") else None
+    path, data = read_file(params, key)
     if not isinstance(data, Mapping) or not str(data.get("source") or "").strip():
         raise InputError(path, "la source des faits (« source ») manque", column="source",
                          expected="source: « d’où viennent ces faits » puis la liste " + items_key)
@@ -52,3 +51,13 @@ def load(params: Mapping, key: str) -> dict | None:
 def context(params: Mapping) -> dict[str, Any]:
     """`contexte` of the narrative templates: {financements: ..., lot5: ...} (None when absent)."""
     return {"financements": load(params, "national_financing"), "lot5": load(params, "lot5_lessons")}
+
+
+def read_file(params: Mapping, key: str):
+    """(path, data) of the YAML file the parameter `key` names (Params or a plain dict)."""
+    from .config import load_yaml, resolve
+
+    if hasattr(params, "path") and hasattr(params, "yaml"):
+        return params.path(key), params.yaml(key)
+    path = resolve(params[key])
+    return path, load_yaml(path)

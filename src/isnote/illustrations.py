@@ -19,6 +19,7 @@ from typing import Mapping
 
 import pandas as pd
 
+from .contextfacts import read_file
 from .errors import InputError
 
 
@@ -27,8 +28,7 @@ def entries(params: Mapping) -> pd.DataFrame:
     cols = ["programme", "title", "beneficiary"]
     if not params.get("illustrations"):
         return pd.DataFrame(columns=cols, dtype="string")
-    path = params.path("illustrations") if hasattr(params, "path") else params["illustrations"]
-    data = params.yaml("illustrations") if hasattr(params, "yaml") else None
+    path, data = read_file(params, "illustrations")
     ops = (data or {}).get("operations") if isinstance(data, Mapping) else None
     if not isinstance(ops, list):
         raise InputError(path, "liste « operations » attendue", column="operations",
@@ -72,3 +72,4 @@ def flag(frame: pd.DataFrame, params: Mapping) -> pd.Series:
         key2 = pd.MultiIndex.from_frame(keys[["programme", "beneficiary"]])
         out |= key2.isin(pd.MultiIndex.from_frame(only_ben[["programme", "beneficiary"]]))
     return out.astype(bool)
+
