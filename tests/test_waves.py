@@ -106,6 +106,9 @@ def test_three_waves_synthesis_comments_changes_past_the_threshold(tmp_path):
     assert cats["innovation_sociale_territoriale"]["part_precedente"] == pytest.approx(1.0)
     assert cats["innovation_sociale_territoriale"]["ecart_points"] == pytest.approx(-78.6)
     assert [c["cle"] for c in f["categories_commentees"]][0] == "innovation_sociale_territoriale"
+    page = narrative.render_for("synthese", params, kf)
+    assert "l’axe 1 passe de 0,0\u00a0% à 21,4\u00a0% du coût retenu (+21,4\u00a0points)" in page
+    assert "pour 5 catégories : « Innovation sociale territoriale » passe de 100,0\u00a0% à 21,4\u00a0%" in page
     # the threshold is a parameter: nothing moves by more than 100 points
     from results_fixtures.builders import make_params
     (tmp_path / "wide").mkdir()
