@@ -21,7 +21,7 @@ Namespace of the figures (all French, dotted; `w` = current wave, `p` = previous
 | `fse.cumul.nb`, `.cout` | retained, all waves |
 | `fse.programme.nb`, `.cout`, `.ue` | operations of the programme (w) |
 | `fse.axeN.nb`, `.cout`, `.part_cout`, `.part_cout_precedente`, `.ecart_points` | per axis N |
-| `fse.categories.<key>.nb`, `.cout` | per typology category (w) |
+| `fse.categories.<key>.nb`, `.cout`, `.part_cout`, `.part_cout_precedente`, `.ecart_points` | per typology category (w; shares of the retained cost) |
 | `iej.*` | same names for the PON IEJ (no axes), plus `iej.lot5.listees`, `iej.lot5.retenues` |
 | `total.retenues` | retained on both programmes (w) |
 | `enquete.repondants`, `.oui`, `.non`, `.nsp`, `.observations` | survey of managing bodies |
@@ -206,6 +206,9 @@ def namespace(params: Mapping, kf: Mapping, rec: Recorder, label: str) -> dict:
                                 "ecart_points": a["ecart_points"]}
         data["fse"]["categories"] = {c["cle"]: {"nb": c["n"], "cout": c["cout"], "part": c["part"]}
                                      for c in syn["categories"]}
+        for c in syn.get("categories_evolution") or []:
+            data["fse"]["categories"][c["cle"]].update(part_cout=c["part"], part_cout_precedente=c["part_precedente"],
+                                                       ecart_points=c["ecart_points"])
     if syn.get("enquete"):
         data["enquete"] = dict(syn["enquete"])
     data["chiffres"] = kf
