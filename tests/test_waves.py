@@ -123,3 +123,46 @@ def test_three_waves_volumes_and_retained_tables_fit_the_page_width():
     vol = {p: {str(y): {"n_ops": 1, "ue": 0.1, "ct": 0.2} for y in range(2015, 2022)} for p in ("fse", "iej")}
     shown, _ = waves.tableau2_long(ingest.tableau2(vol))
     assert shown.shape[1] == 5 and len(shown) == 8 * 3
+
+
+@pytest.mark.slow
+def test_three_wave_demo_run_lays_out_within_the_page(tmp_path):
+    """The demo data cut into three waves (2017, 2018, 2019; the register's waves follow the data):
+    the chain runs, the volumes and retained tables pivot, the chart by wave is drawn, and in
+    WeasyPrint's laid-out pages no table is wider than the page's content box."""
+    import pandas as pd
+    import yaml
+    from bs4 import BeautifulSoup
+    from weasyprint import HTML
+
+    from isnote import ingest, pipeline, printcheck
+    from isnote.config import PROJECT_ROOT, load_params
+
+    data = yaml.safe_load((PROJECT_ROOT / "params" / "demo.yaml").read_text(encoding="utf-8"))
+    data["waves"] = {"2017": {"label": "Vague 2017", "start": "2014-01-01", "end": "2017-03-04"},
+                     "2018": {"label": "Vague 2018", "start": "2017-03-05", "end": "2017-12-31"},
+                     "2019": {"label": "Vague 2019", "start": "2018-01-01", "end": "2018-12-31"}}
+    data.update(previous_wave="2018", output_dir=str(tmp_path / "out"), review_register=str(tmp_path / "reg.csv"))
+    for key in ("mapping", "nomenclature", "keywords", "actors", "typology", "survey_themes", "closing_dir",
+                "editorial_approvals", "survey_reading", "illustrations", "national_financing", "lot5_lessons"):
+        data[key] = str(PROJECT_ROOT / data[key])
+    data["inputs"] = {k: ({p: str(PROJECT_ROOT / v) for p, v in v.items()} if isinstance(v, dict) else str(PROJECT_ROOT / v))
+                      for k, v in data["inputs"].items()}
+    params_file = tmp_path / "trois_vagues.yaml"
+    params_file.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    ops = ingest.run(load_params(params_file)).operations[["op_id", "programme", "wave"]].astype(str)
+    reg = pd.read_csv(PROJECT_ROOT / "data" / "demo" / "registre_revue.csv", sep=";", dtype=str, keep_default_na=False)
+    moved = reg.merge(ops, on=["op_id", "programme"], how="left")["wave"].fillna(reg["vague"])
+    reg["vague"] = moved.to_numpy()
+    assert set(reg["vague"]) == {"2017", "2018", "2019"}
+    reg.to_csv(tmp_path / "reg.csv", sep=";", index=False)
+
+    summary = pipeline.run(str(params_file), pdf=False)
+    assert summary["assemble"] == "ran"
+    html = (tmp_path / "out" / "note.html").read_text(encoding="utf-8")
+    soup = BeautifulSoup(html, "html.parser")
+    captions = [f.get("data-caption", "") for f in soup.select("figure")]
+    assert any("par vague" in c for c in captions)                     # retained operations by wave
+    t3 = next(f for f in soup.select("figure") if "par axe et objectif" in f.get("data-caption", ""))
+    assert [th.get_text(strip=True) for th in t3.select("thead th")][:2] == ["Vague", "Axe / OS"]
+    assert printcheck.overflows(HTML(string=html).render()) == []
