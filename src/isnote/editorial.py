@@ -378,8 +378,10 @@ def closing_base(params: Mapping, content_dir: Path | None = None) -> Path:
 
 
 def editorial_paths(params: Mapping) -> list[Path]:
-    """Every file or folder the editorial text of a run depends on (for the change keys)."""
-    return [content_base(params), closing_base(params), lock_path(params)]
+    """Every file or folder the editorial text of a run depends on (for the change keys), including
+    the facts files of context the opening and closing sections render (isnote.contextfacts)."""
+    facts = [resolve(params[k]) for k in ("national_financing", "lot5_lessons") if params.get(k)]
+    return [content_base(params), closing_base(params), lock_path(params)] + facts
 
 
 def content_files(params: Mapping, content_dir: Path | None = None) -> list[tuple[str, Path]]:
