@@ -105,3 +105,25 @@ def test_demo_note_has_a_sheet_per_emblematic_operation(built_report, demo_param
     assert html.count('class="isn-box"') == len(wanted)
     # every sheet is inside section 5 (before the IEJ section), where the marker puts them
     assert html.rindex('class="isn-box"') < html.rindex("La contribution du PON IEJ")
+
+
+def test_demo_extracts_show_every_operation_the_published_note_named(built_report, published):
+    """The demo marks the named operations of the published note as illustrations (parameter
+    `illustrations`): each titled one appears in an extract table of 5.2 or 6.1, not only in Annex A."""
+    import re
+    import unicodedata
+
+    from bs4 import BeautifulSoup
+
+    def norm(text):
+        text = unicodedata.normalize("NFKD", text.replace("’", "'").replace("\u00ad", ""))
+        text = "".join(c for c in text if not unicodedata.combining(c))
+        return re.sub(r"\W+", " ", text).lower().strip()
+
+    soup = BeautifulSoup(built_report.note_html.read_text(encoding="utf-8"), "html.parser")
+    extracts = [f for f in soup.select("figure") if "Extraits" in f.get("data-caption", "")
+                or "IEJ (vague" in f.get("data-caption", "")]
+    shown = norm(" ".join(f.get_text(" ") for f in extracts))
+    titled = [o["title"] for o in published["named_operations"] if o.get("title")]
+    assert len(titled) > 40
+    assert [t for t in titled if norm(t) not in shown] == []

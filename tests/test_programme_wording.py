@@ -163,6 +163,13 @@ def test_fse_results_of_a_list_without_decisions_nor_participants():
     assert text.startswith("Aucune décision de revue n'est encore enregistrée pour cette vague")
     assert "opérations du FSE+ ayant démarré pendant la période" in text
     assert "participants enregistrés" not in text
+    assert "Au terme de l'examen" not in text and "0 opérations" not in text     # no figures of zeros
+    # credits named after the programme's fund (FSE+ here), when operations are retained
+    kf = json.loads(json.dumps(KF_2127))
+    kf["retained"]["fse"]["2025"]["total"].update(n_ops=2, ct=1.5, ue=0.6)
+    kf["screening"]["fse"]["2025"]["reviewed"] = 3
+    text = narrative.render_for("fse_bilan", params, kf)
+    assert "de crédits FSE+" in text and "Aucune décision" not in text
     demo = narrative.render_for("fse_bilan", load_params("params/demo.yaml"),
                                 dict(KF_DEMO, perimeter={"wave_date": "programming_date", "participants": True}))
     assert "opérations du PON FSE programmées pendant la période" in demo and "participants enregistrés" in demo

@@ -68,6 +68,12 @@ def test_files_are_named_by_what_they_hold():
     assert names == ["Opérations programmées du PON FSE", "Liste des projets du lot 5 de l’évaluation de l’IEJ",
                      "autre.csv"]
 
+    fse_plus = load_params("params/liste_operations_2021_2027.yaml")
+    assert readertext.role_label("inputs.operations", fse_plus) == "Opérations programmées"
+    assert readertext.role_label("inputs.operations.fse", fse_plus) == "Opérations programmées du FSE+"
+    assert readertext.role_label("operations.fse[2]", fse_plus) == "Opérations programmées du FSE+"
+    assert readertext.role_label("operations.iej", params) == "Opérations programmées du PON IEJ"
+
 
 @pytest.mark.slow
 def test_demo_note_has_no_tool_talk(built_report):

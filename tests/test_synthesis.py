@@ -91,8 +91,12 @@ def test_synthesis_of_a_fse_plus_run_without_iej():
     page = narrative.render_for("synthese", p, kf)
     assert "IEJ" not in page and "PON" not in page
     assert "| Chiffre clé | FSE+ |\n" in page
-    assert "Parmi les opérations ayant démarré du 1er janvier 2022" in page
+    assert "opérations du FSE+ ayant démarré du 1er janvier 2022" in page
     assert "programmées du" not in page
+    # the shipped register holds no decision yet: the page says the review has not started, and
+    # draws no « 0 relèvent… » sentence, no change since the previous wave and no lesson from zeros
+    assert "revue n’a pas encore commencé" in page
+    assert "0 relèvent" not in page and "Ce qui a changé" not in page and "part modeste" not in page
 
 
 def test_synthesis_of_the_demo_keeps_both_programmes(params, kf):

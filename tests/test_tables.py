@@ -102,6 +102,41 @@ def test_extracts_per_category_and_axis(params, ret):
     assert full.loc[full["categorie"].eq("socialement_innovantes"), "op_id"].iloc[0] == "F01"
 
 
+def test_extracts_show_the_listed_illustrations_first_and_always(tmp_path, ret):
+    """`illustrations` (isnote.illustrations): a listed operation is emblematic in the extracts,
+    comes first in its (category, axis) and is shown beyond `extract_max_rows`; matching ignores
+    case, accents and punctuation; an entry without title names every operation of its beneficiary."""
+    def listed(name, ops):
+        path = tmp_path / f"{name}.yaml"
+        path.write_text(yaml.safe_dump({"operations": ops}, allow_unicode=True), encoding="utf-8")
+        (tmp_path / name).mkdir()
+        return make_params(tmp_path / name, illustrations=str(path))
+
+    def group(ex):                                 # entrepreneuriat social, axis 1: F02 (0,2 M€), F03 (0,3 M€)
+        return ex.loc[ex["categorie"].eq("entrepreneuriat_social") & ex["axe"].eq("1"), "op_id"].tolist()
+
+    assert group(tb.extracts(ret, make_params(tmp_path), max_rows=1)) == ["F03"]          # by cost
+    one = tb.extracts(ret, listed("one", [{"programme": "fse", "beneficiary": "PORTEUR f02"}]), max_rows=1)
+    assert group(one) == ["F02"] and bool(one.set_index("op_id").at["F02", "emblematique"])
+    both = tb.extracts(ret, listed("both", [{"programme": "fse", "beneficiary": "Porteur F02"},
+                                            {"programme": "fse", "title": "OPÉRATION  f03", "beneficiary": "porteur-F03"},
+                                            {"programme": "iej", "title": "Opération F04"}]), max_rows=1)
+    assert group(both) == ["F03", "F02"]           # both listed: both shown although max_rows is 1
+    assert not bool(both.set_index("op_id").at["F04", "emblematique"])   # other programme: not named
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("operations:\n  - {programme: fse}\n", encoding="utf-8")
+    (tmp_path / "bad").mkdir()
+    with pytest.raises(InputError, match="sans intitulé ni porteur"):
+        tb.extracts(ret, make_params(tmp_path / "bad", illustrations=str(bad)))
+
+
+def test_table4_has_no_participant_columns_without_participant_data(params, ret, ops):
+    t4 = tb.table4(ret.assign(participants=0), ops.assign(participants=0), params)
+    shown, formats = tb.display_table4(t4, params)
+    assert not [c for c in shown.columns if "articipant" in c]
+    assert "Opérations" in shown.columns and set(formats) <= set(shown.columns)
+
+
 def test_table_programme_iej(params, ret, ops):
     tp = tb.table_programme(ret, ops, params, "iej").set_index("periode")
     assert tp.index.tolist() == ["2019", "2017", "cumulative"]

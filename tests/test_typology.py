@@ -86,9 +86,11 @@ def test_by_category_tableau5(params):
 def test_key_figures_by_type_shape_and_values(params):
     ret = ty.retained(make_operations(), make_register(), params)
     kf = ty.key_figures_by_type(ret, params)
-    assert set(kf["fse"]) == {"2019", "cumulative"}
+    assert set(kf["fse"]) == {"2017", "2019", "cumulative"}       # every wave (the synthesis compares them)
     assert kf["fse"]["2019"]["entrepreneuriat_social"] == {"n_ops": 2, "ct": pytest.approx(0.5)}
     assert kf["fse"]["cumulative"]["evaluation_impact_social"]["n_ops"] == 1
+    for cat in kf["fse"]["cumulative"]:
+        assert kf["fse"]["cumulative"][cat]["n_ops"] == kf["fse"]["2017"][cat]["n_ops"] + kf["fse"]["2019"][cat]["n_ops"]
 
 
 def test_flipping_one_decision_changes_exactly_its_cells(params):

@@ -154,7 +154,7 @@ def method_html(params: Params, layout: Layout, perimeter: Mapping | None = None
                  + (f", et sur l’enquête conduite en {esc(narrative.fmt_month(survey))} auprès des "
                     "gestionnaires de l’axe 3 du " + readertext.programme_short(params, "fse") if survey else "")
                  + ". Le tableau ci-dessous indique le volume de chaque ensemble de données lu.</p>")
-    rows = [(readertext.role_label(role), fmt_int(n) if isinstance(n, (int, float)) else "–")
+    rows = [(readertext.role_label(role, params), fmt_int(n) if isinstance(n, (int, float)) else "–")
             for role, n in _meta_rows(layout)]
     if rows:
         parts.append(_table("Données lues pour la note", ["Données", "Lignes lues"], rows, num_cols=[1],

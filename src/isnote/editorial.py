@@ -21,7 +21,7 @@ Namespace of the figures (all French, dotted; `w` = current wave, `p` = previous
 | `fse.cumul.nb`, `.cout` | retained, all waves |
 | `fse.programme.nb`, `.cout`, `.ue` | operations of the programme (w) |
 | `fse.axeN.nb`, `.cout`, `.part_cout`, `.part_cout_precedente`, `.ecart_points` | per axis N |
-| `fse.categories.<key>.nb`, `.cout` | per typology category (w) |
+| `fse.categories.<key>.nb`, `.cout`, `.part_cout`, `.part_cout_precedente`, `.ecart_points` | per typology category (w; shares of the retained cost) |
 | `iej.*` | same names for the PON IEJ (no axes), plus `iej.lot5.listees`, `iej.lot5.retenues` |
 | `total.retenues` | retained on both programmes (w) |
 | `enquete.repondants`, `.oui`, `.non`, `.nsp`, `.observations` | survey of managing bodies |
@@ -206,6 +206,9 @@ def namespace(params: Mapping, kf: Mapping, rec: Recorder, label: str) -> dict:
                                 "ecart_points": a["ecart_points"]}
         data["fse"]["categories"] = {c["cle"]: {"nb": c["n"], "cout": c["cout"], "part": c["part"]}
                                      for c in syn["categories"]}
+        for c in syn.get("categories_evolution") or []:
+            data["fse"]["categories"][c["cle"]].update(part_cout=c["part"], part_cout_precedente=c["part_precedente"],
+                                                       ecart_points=c["ecart_points"])
     if syn.get("enquete"):
         data["enquete"] = dict(syn["enquete"])
     data["chiffres"] = kf
@@ -375,8 +378,10 @@ def closing_base(params: Mapping, content_dir: Path | None = None) -> Path:
 
 
 def editorial_paths(params: Mapping) -> list[Path]:
-    """Every file or folder the editorial text of a run depends on (for the change keys)."""
-    return [content_base(params), closing_base(params), lock_path(params)]
+    """Every file or folder the editorial text of a run depends on (for the change keys), including
+    the facts files of context the opening and closing sections render (isnote.contextfacts)."""
+    facts = [resolve(params[k]) for k in ("national_financing", "lot5_lessons") if params.get(k)]
+    return [content_base(params), closing_base(params), lock_path(params)] + facts
 
 
 def content_files(params: Mapping, content_dir: Path | None = None) -> list[tuple[str, Path]]:

@@ -6,7 +6,8 @@ Templates live in `templates/narrative/<name>.md.j2` (Markdown + Jinja). They se
 - `p`: the parameters of the run; `cw` / `pw`: current and previous wave keys;
   `wave` / `prev_wave`: their entries of `waves` (label, start, end);
 - `labels` (typology category labels), `survey_labels`, `theme_labels`, `short` (programme
-  short names), `os_is` (OS code dedicated to social innovation, default "3913");
+  short names), `fonds` (fund of each programme's credits: FSE, FSE+, IEJ), `contexte` (facts of
+  context from parameter files: national financing, lot-5 lessons; isnote.contextfacts), `os_is` (OS code dedicated to social innovation, default "3913");
 - filters `fmt_int`, `fmt_num`, `fmt_meur`, `fmt_eur`, `fmt_pct` (isnote.frnum), `fmt_date`,
   `fmt_month`; functions `share(a, b)`, `ranked(node, field)`, `compare(a, b)`, `plural(n, one, many)`.
 
@@ -372,6 +373,7 @@ def build_context(params: Mapping, kf: Mapping | None = None) -> dict:
     theme_labels = {k: v.get("label", k) for k, v in (themes.get("themes") or {}).items()}
     short = {"fse": "PON FSE", "iej": "PON IEJ"}
     short.update(params.get("programmes_short") or {})
+    funds = programme_funds(params)
     return {
         "kf": kf,
         "p": dict(params),
@@ -386,10 +388,26 @@ def build_context(params: Mapping, kf: Mapping | None = None) -> dict:
         "survey_labels": SURVEY_LABELS,
         "survey_aggregates": {k: list(v) for k, v in SURVEY_AGGREGATES.items()},
         "short": short,
+        "fonds": funds,
         "os_is": str(params.get("os_innovation_sociale", DEFAULT_OS_INNOVATION)),
         "synthetic": bool(params.get("synthetic")),
         "syn": _synthesis_facts(params, kf),
+        "contexte": _context_facts(params),
     }
+
+
+def _context_facts(params: Mapping) -> dict:
+    from .contextfacts import context
+    return context(params)
+
+
+def programme_funds(params: Mapping) -> dict:
+    """Fund of each programme as the reader names its credits (« crédits FSE », « crédits FSE+ »):
+    parameter `programme_funds`, else FSE+ when the short name says FSE+, else FSE / IEJ."""
+    short = params.get("programmes_short") or {}
+    funds = {"fse": "FSE+" if "FSE+" in str(short.get("fse", "")) else "FSE", "iej": "IEJ"}
+    funds.update(params.get("programme_funds") or {})
+    return funds
 
 
 def _synthesis_facts(params: Mapping, kf: Mapping) -> dict:

@@ -44,10 +44,11 @@ class Step:
 
 
 COMMON_MODULES = ("__init__", "config", "errors", "frnum", "display", "keyfigures", "atomic",
-                  "notebook", "narrative", "typography", "templates", "readertext", "frwords")
+                  "notebook", "narrative", "typography", "templates", "readertext", "frwords", "contextfacts",
+                  "synthesis")
 NOTE_MODULES = ("note", "narrative", "typography", "provenance", "display", "frnum", "config",
                 "keyfigures", "atomic", "export", "templates", "readertext", "frwords", "annexes", "techannex",
-                "editorial", "synthesis", "sections", "printcheck")
+                "editorial", "synthesis", "sections", "printcheck", "contextfacts")
 
 
 STEPS: tuple[Step, ...] = (
@@ -63,18 +64,19 @@ STEPS: tuple[Step, ...] = (
          params_keys=(("typology",), ("review_register",)),
          after=("ingest", "screening"),
          modules=("typology", "review", "tables", "checks", "export", "screening", "textsearch", "signals",
-                  "capture")),
+                  "capture", "waves")),
     Step("fse", "04_resultats_fse.ipynb",
          params_keys=(("nomenclature",), ("survey_themes",), ("survey_reading",), ("review_register",),
-                      ("typology",)),
+                      ("typology",), ("illustrations",)),
          after=("ingest", "screening"),
          modules=("typology", "review", "tables", "checks", "charts", "export", "textsearch", "screening",
-                  "qualitative", "waves"),
+                  "qualitative", "waves", "illustrations", "contextfacts"),
          programme="fse"),
     Step("iej", "05_resultats_iej.ipynb",
-         params_keys=(("nomenclature",), ("review_register",), ("typology",)),
+         params_keys=(("nomenclature",), ("review_register",), ("typology",), ("illustrations",)),
          after=("ingest", "screening"),
-         modules=("typology", "review", "tables", "checks", "charts", "export", "textsearch", "screening"),
+         modules=("typology", "review", "tables", "checks", "charts", "export", "textsearch", "screening",
+                  "waves", "illustrations", "contextfacts"),
          programme="iej"),
 )
 # typology and the two results notebooks only read the clean tables, the candidates and the

@@ -193,15 +193,16 @@ def _walk(node: Any, prefix: str) -> list[tuple[str, str]]:
     return [(prefix, str(node))] if node is not None else []
 
 
-def role_label(role: str) -> str:
-    """'operations.fse' -> 'Opérations programmées du PON FSE'."""
+def role_label(role: str, params: Mapping | None = None) -> str:
+    """'operations.fse' -> 'Opérations programmées du PON FSE' (programme short names from the
+    parameters: 'du FSE+' for the list 2021-2027)."""
     role = role[len("inputs."):] if role.startswith("inputs.") else role
-    kind, _, prog = role.partition(".")
+    kind, _, prog = re.sub(r"\[\d+\]$", "", role).partition(".")     # 'operations.fse[2]': a list entry
     label = INPUT_LABELS.get(kind, kind.replace("_", " "))
     if prog:
-        label += f" du {PROGRAMME_SHORT.get(prog, 'PON ' + prog.upper())}"
+        label += f" du {programme_short(params or {}, prog)}"
     elif kind == "participants":
-        label += " du PON FSE"
+        label += f" du {programme_short(params or {}, 'fse')}"
     return label
 
 
@@ -209,7 +210,7 @@ def file_labels(params: Mapping) -> dict[str, str]:
     """File name (and path) of each input -> what it holds, for the reader."""
     out: dict[str, str] = {}
     for role, path in _walk(params.get("inputs") or {}, ""):
-        label = role_label(role)
+        label = role_label(role, params)
         out[Path(path).name] = label
         out[path] = label
     return out

@@ -2,6 +2,8 @@
 
 - The synthesis (« Synthèse »), first after the title page, on a page of its own: the template
   `narrative/synthese.md.j2` rendered from `isnote.synthesis.facts`, unnumbered.
+- What the lot-5 study of the IEJ evaluation taught (`lot5_lessons_cell`, parameter `lot5_lessons`),
+  right after the IEJ results, before the closing sections.
 - The closing sections, after the results and before the annexes: the editorial Markdown files
   of `content/fin/` (by default « Conclusions et perspectives » and « Limites de la démarche »),
   rendered by `isnote.editorial` so that the figures they cite are checked against their approval.
@@ -38,8 +40,19 @@ def synthesis_cell(params: Mapping, kf: Mapping):
                       '<h1 data-nonum="" id="synthese-titre">Synthèse</h1>' + body + "</section>")
 
 
+def lot5_lessons_cell(params: Mapping, kf: Mapping):
+    """The section on what the lot-5 study of the IEJ evaluation taught (parameter `lot5_lessons`),
+    right after the IEJ results; None without the parameter or without IEJ operations."""
+    present = (kf.get("perimeter") or {}).get("programmes_present") or list((kf.get("volumes") or {}).keys())
+    if "iej" not in present or not params.get("lot5_lessons"):
+        return None
+    md = narrative.render_for("iej_lot5_lecons", params, kf)
+    return nbformat.v4.new_markdown_cell(md) if md.strip() else None
+
+
 def closing_cells(params: Mapping, kf: Mapping, content_dir: Path | None, paragraphs: list) -> list:
-    cells = []
+    lot5 = lot5_lessons_cell(params, kf)
+    cells = [lot5] if lot5 is not None else []
     for label, path in editorial.content_files(params, content_dir):
         if not label.startswith("content/fin/"):
             continue

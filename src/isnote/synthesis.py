@@ -13,9 +13,12 @@ once from the key figures and the parameters (one source for all of them).
 - `enquete`: respondents and shares of answers; `lecons`: the lessons that apply (keys and
   their figures), decided by the documented rules below.
 
-Threshold (parameter `synthesis_change_points`, default 5): a change of an axis's share of the
-retained cost is commented when it exceeds that many percentage points (in absolute value). The
-change is the difference of the two shares rounded to one decimal, as the text shows them.
+Threshold (parameter `synthesis_change_points`, default 5): a change of an axis's or a typology
+category's share of the retained cost (PON FSE, current wave against the previous one) is
+commented when it exceeds that many percentage points (in absolute value), in the synthesis and
+in the text of 5.1. The change is the difference of the two shares rounded to one decimal, as the
+text shows them. `categories_evolution` lists every category (largest change first),
+`categories_commentees` those past the threshold.
 
 Rules of the lessons (each is kept only when its condition holds on the figures):
 - `part_modeste`: the retained operations weigh less than `synthesis_modest_share` (default 5 %)
@@ -103,6 +106,9 @@ def facts(params: Mapping, kf: Mapping) -> dict:
             "part_cout": _share(ret.get("ct", 0.0), tot.get("ct")),
             "part_ue": _share(ret.get("ue", 0.0), tot.get("ue")),
             "lot5_retenues": scr.get("lot5_retained"),
+            "examinees": scr.get("reviewed"),
+            # no review decision recorded yet: the retained figures are zeros waiting for the review
+            "revue_en_attente": scr.get("reviewed") is not None and not scr.get("reviewed") and not ret.get("n_ops"),
         }
         prev = _get(kf, "retained", prog, pw, "total") if pw else None
         block["precedente"] = ({"retenues": prev.get("n_ops"), "cout": prev.get("ct"), "ue": prev.get("ue")}
@@ -137,6 +143,24 @@ def facts(params: Mapping, kf: Mapping) -> dict:
     cats.sort(key=lambda c: (-c["n"], c["cle"]))
     out["categories"] = cats
 
+    # categories: share of the retained cost now and at the previous wave, as for the axes
+    prev_types = _get(kf, "by_type", "fse", pw, default=None) if pw else None
+    changes = []
+    if isinstance(prev_types, Mapping) and by_type:
+        now_total = sum(float(v.get("ct", 0.0)) for v in by_type.values() if isinstance(v, Mapping))
+        prev_total = sum(float(v.get("ct", 0.0)) for v in prev_types.values() if isinstance(v, Mapping))
+        for c in cats:
+            now = _share(c["cout"], now_total)
+            before = _share(_get(prev_types, c["cle"], "ct", default=0.0), prev_total)
+            if now is None or before is None:
+                continue
+            points = round(round(now * 100, 1) - round(before * 100, 1), 1)
+            changes.append({"cle": c["cle"], "label": c["label"], "part": now, "part_precedente": before,
+                            "ecart_points": points, "commente": abs(points) > threshold})
+    changes.sort(key=lambda c: (-abs(c["ecart_points"]), c["cle"]))
+    out["categories_evolution"] = changes
+    out["categories_commentees"] = [c for c in changes if c["commente"]]
+
     # survey
     survey = _get(kf, "survey", default={}) or {}
     out["enquete"] = ({"repondants": survey.get("respondents"), "oui": _get(survey, "shares", "oui"),
@@ -144,9 +168,11 @@ def facts(params: Mapping, kf: Mapping) -> dict:
                        "observations": survey.get("with_observations")}
                       if survey.get("respondents") else None)
 
-    # lessons
+    # lessons (none drawn from the retained figures while the review has not started)
     lessons: list[dict] = []
     fse = out["fse"] or {}
+    if fse.get("revue_en_attente"):
+        fse = {}
     if fse.get("part_cout") is not None and fse["part_cout"] < modest:
         lessons.append({"cle": "part_modeste", "part_cout": fse["part_cout"], "seuil": modest})
     top_axe = max(axes, key=lambda a: a["part"]) if axes else None

@@ -183,6 +183,10 @@ def table3(retained: pd.DataFrame, params: Params, programme: str = "fse") -> pd
 
 
 def display_table3(t3: pd.DataFrame, params: Params) -> tuple[pd.DataFrame, Formats]:
+    from . import waves
+
+    if waves.pivot(params):          # three waves or more: waves as rows (isnote.waves)
+        return waves.table3_long(t3, params)
     cols = {"label": "Axe / OS"}
     formats: Formats = {}
     periods = table_waves(params) + [CUMULATIVE]
@@ -274,6 +278,10 @@ def display_table4(t4: pd.DataFrame, params: Params) -> tuple[pd.DataFrame, Form
             "n_ops": "Opérations", "share_n": "% opérations", "ue_meur": "UE (M€)", "share_ue": "% UE",
             "ct_meur": "CT (M€)", "share_ct": "% CT", "pon_participants": "PO : participants",
             "pon_n_ops": "PO : opérations", "pon_ue_meur": "PO : UE (M€)", "pon_ct_meur": "PO : CT (M€)"}
+    if not df["pon_participants"].astype("int64").gt(0).any():
+        # no participant data (published lists): no participant columns rather than columns of zeros
+        for src in ("participants", "share_participants", "pon_participants"):
+            cols.pop(src)
     formats: Formats = {}
     for src, dst in cols.items():
         if src.startswith("share"):
@@ -389,8 +397,10 @@ def extracts(retained: pd.DataFrame, params: Params, programme: str = "fse", wav
              max_rows: int | None = None, max_chars: int | None = None) -> pd.DataFrame:
     """Extracts of the retained list of a wave, per category and axis (like Tableaux 6-10).
 
-    Per (category, axis): the emblematic operations first, then by total cost (descending),
-    at most `max_rows` (params `extract_max_rows`, default 6; 0 = all).
+    Per (category, axis): the emblematic operations first (flagged by the review, or named by the
+    parameter `illustrations`: isnote.illustrations), then by total cost (descending), at most
+    `max_rows` (params `extract_max_rows`, default 6; 0 = all) besides the operations that the
+    `illustrations` list names, which are always shown.
     Columns: categorie, categorie_label, axe, op_id, title, beneficiary, os, region, service,
     description_short, ct_meur, emblematique.
     """
@@ -403,10 +413,16 @@ def extracts(retained: pd.DataFrame, params: Params, programme: str = "fse", wav
     f["ct_meur"] = f["ct"] / 1e6
     desc = f["description"] if "description" in f.columns else pd.Series("", index=f.index)
     f["description_short"] = short_text(desc, max_chars)
+    from .illustrations import flag
+
+    f["_shown"] = flag(f, params)
+    review = f["emblematique"].astype("string").str.strip().str.lower().isin(["oui", "true"]).fillna(False)
+    f["emblematique"] = (review | f["_shown"]).astype(bool)
     f = f.sort_values(["_cat", "axe", "emblematique", "ct", "op_id"], ascending=[True, True, False, False, True],
                       kind="stable")
     if max_rows > 0:
-        f = f.groupby(["_cat", "axe"], sort=False).head(max_rows)
+        rank = f.groupby(["_cat", "axe"], sort=False).cumcount()
+        f = f[(rank < max_rows) | f["_shown"]]
     cols = ["categorie", "categorie_label", "axe", "op_id", "title", "beneficiary", "os", "region", "service",
             "description_short", "ct_meur", "emblematique"]
     return f[cols].reset_index(drop=True)

@@ -33,7 +33,13 @@ KEY = ["op_id", "programme"]
 
 
 def table_waves(params: Params) -> list[str]:
-    """Waves shown side by side in the result tables: current, then previous (if any)."""
+    """Waves shown side by side in the result tables: current, then previous (if any). From
+    `pivot_min_waves` waves on (isnote.waves), the tables show waves as rows: every wave up to the
+    current one, oldest first."""
+    from .waves import pivot
+
+    if pivot(params):
+        return cumulative_waves(params)
     waves = [params["current_wave"]]
     prev = params.get("previous_wave")
     if prev is not None and str(prev) in params["waves"] and str(prev) != waves[0]:
@@ -288,12 +294,13 @@ def definitions_table(params: Params) -> pd.DataFrame:
 
 
 def key_figures_by_type(retained: pd.DataFrame, params: Params, programme: str = "fse") -> dict:
-    """Block `by_type`: {programme: {<current wave>: {cat: {n_ops, ct}}, cumulative: {...}}} (M€)."""
+    """Block `by_type`: {programme: {<wave>: {cat: {n_ops, ct}}, cumulative: {...}}} (M€), for every
+    wave up to the current one (the synthesis compares the current wave with the previous one)."""
     order = [c.key for c in categories(params)]
-    cur = params["current_wave"]
     frame = retained.loc[retained["programme"].eq(programme)]
     block: dict = {}
-    for name, waves in ((cur, [cur]), (CUMULATIVE, cumulative_waves(params))):
+    periods = [(w, [w]) for w in cumulative_waves(params)] + [(CUMULATIVE, cumulative_waves(params))]
+    for name, waves in periods:
         s = _cat_sums(frame.loc[frame["wave"].isin(waves)], order)
         block[name] = {k: {"n_ops": int(s.at[k, "n_ops"]), "ct": float(s.at[k, "ct"]) / 1e6} for k in order}
     return {programme: block}

@@ -1,6 +1,10 @@
 """Tables over several waves: with `pivot_min_waves` waves or more (parameter, default 3), the
-volumes table is shown with the waves as rows (wave, programme) instead of a column group per
-wave, so that it stays readable and within the page whatever the number of waves."""
+tables are shown with the waves as rows instead of a column group per wave, so that they stay
+readable and within the page whatever the number of waves: the volumes table (wave, programme),
+Tableau 3 of the retained operations (wave, axis / OS: `table3_long`); the result tables then
+cover every wave up to the current one (`typology.table_waves`), Tableau 4, the participants table
+and the IEJ table already having one row per wave. A chart shows the retained operations and
+their total cost by wave (`retained_by_wave`, `retained_chart`)."""
 
 from __future__ import annotations
 
@@ -36,6 +40,34 @@ def tableau2_long(t2: pd.DataFrame, wave_labels: Mapping | None = None) -> tuple
     out = pd.concat(frames, ignore_index=True)
     money = lambda v: fmt_num(round_half_up(float(v), 1), 1)  # noqa: E731
     formats = {"Opérations": fmt_int, MEASURE_LABELS["ue"]: money, MEASURE_LABELS["ct"]: money}
+    return out, formats
+
+
+def table3_long(t3: pd.DataFrame, params: Mapping) -> tuple[pd.DataFrame, dict]:
+    """Tableau 3 (isnote.tables.table3) with one block of rows per period (each wave, oldest first,
+    then the cumulative): wave, axis or OS, operations, share, total cost (M€), share. The OS rows
+    without any retained operation in the period are left out; the last row is the grand total of
+    the cumulative."""
+    from .frnum import fmt_int, fmt_pct
+    from .frwords import fmt_meur_cell
+    from .typology import CUMULATIVE, table_waves, wave_label
+
+    periods = [p for p in table_waves(params) + [CUMULATIVE] if f"n_ops_{p}" in t3.columns]
+    frames = []
+    for p in periods:
+        keep = ~(t3["level"].eq("os") & t3[f"n_ops_{p}"].eq(0))
+        part = pd.DataFrame({
+            "Vague": wave_label(params, p),
+            "Axe / OS": t3.loc[keep, "label"].to_numpy(),
+            "Opérations": t3.loc[keep, f"n_ops_{p}"].to_numpy(),
+            "% opérations": t3.loc[keep, f"share_n_{p}"].to_numpy(),
+            "Coût total (M€)": t3.loc[keep, f"ct_meur_{p}"].to_numpy(),
+            "% coût total": t3.loc[keep, f"share_ct_{p}"].to_numpy(),
+        })
+        frames.append(part)
+    out = pd.concat(frames, ignore_index=True)
+    formats = {"Opérations": fmt_int, "% opérations": fmt_pct, "Coût total (M€)": fmt_meur_cell,
+               "% coût total": fmt_pct}
     return out, formats
 
 
