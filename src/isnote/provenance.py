@@ -4,7 +4,6 @@ commit, run date. Shown in annex C of the note and written to `<out>/provenance.
 from __future__ import annotations
 
 import datetime as _dt
-import hashlib
 import json
 import os
 import platform
@@ -15,6 +14,7 @@ from typing import Any, Mapping
 
 from .config import PROJECT_ROOT, resolve, work_root
 from .display import esc
+from .hashing import file_sha256
 
 PACKAGES = ("isnote", "pandas", "pyarrow", "nbconvert", "papermill", "weasyprint", "matplotlib",
             "jinja2", "openpyxl", "pyyaml")
@@ -34,12 +34,7 @@ def run_datetime(run_date: _dt.datetime | None = None) -> _dt.datetime:
     return _dt.datetime.now().astimezone()
 
 
-def sha256_file(path: Path, chunk: int = 1 << 20) -> str:
-    h = hashlib.sha256()
-    with Path(path).open("rb") as fh:
-        for block in iter(lambda: fh.read(chunk), b""):
-            h.update(block)
-    return h.hexdigest()
+sha256_file = file_sha256        # the one file digest (isnote.hashing)
 
 
 def _relative(path: Path) -> str:

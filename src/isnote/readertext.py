@@ -17,8 +17,8 @@ import re
 from pathlib import Path
 from typing import Any, Iterable, Mapping
 
-MONTHS = ("janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre", "octobre",
-          "novembre", "décembre")
+from . import frdates
+
 
 # what each input of the parameters holds, as the reader should read it
 INPUT_LABELS = {
@@ -73,18 +73,8 @@ def note_text_nodes(soup) -> Iterable[str]:
 # naming the data
 
 
-def _month(value: Any) -> str:
-    import pandas as pd
-
-    ts = pd.Timestamp(str(value))
-    return f"{MONTHS[ts.month - 1]} {ts.year}"
-
-
-def _date(value: Any) -> str:
-    import pandas as pd
-
-    d = pd.Timestamp(str(value))
-    return f"{d.day}{'er' if d.day == 1 else ''} {MONTHS[d.month - 1]} {d.year}"
+_month = frdates.month_year
+_date = frdates.long_date
 
 
 def programme_short(params: Mapping, programme: str) -> str:
