@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any, Iterable, Mapping
 
 from . import frdates
+from .config import input_entries
 
 
 # what each input of the parameters holds, as the reader should read it
@@ -169,20 +170,6 @@ def source_line(params: Mapping, kind: str = "operations", programme: str | None
     return text
 
 
-def _walk(node: Any, prefix: str) -> list[tuple[str, str]]:
-    if isinstance(node, Mapping):
-        out = []
-        for k, v in node.items():
-            out.extend(_walk(v, f"{prefix}.{k}" if prefix else str(k)))
-        return out
-    if isinstance(node, (list, tuple)):
-        out = []
-        for v in node:
-            out.extend(_walk(v, prefix))
-        return out
-    return [(prefix, str(node))] if node is not None else []
-
-
 def role_label(role: str) -> str:
     """'operations.fse' -> 'Opérations programmées du PON FSE'."""
     role = role[len("inputs."):] if role.startswith("inputs.") else role
@@ -198,7 +185,7 @@ def role_label(role: str) -> str:
 def file_labels(params: Mapping) -> dict[str, str]:
     """File name (and path) of each input -> what it holds, for the reader."""
     out: dict[str, str] = {}
-    for role, path in _walk(params.get("inputs") or {}, ""):
+    for role, path in input_entries(params.get("inputs") or {}, numbered=False):
         label = role_label(role)
         out[Path(path).name] = label
         out[path] = label
