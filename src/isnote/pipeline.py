@@ -45,7 +45,7 @@ class Step:
 
 
 COMMON_MODULES = ("__init__", "config", "errors", "frnum", "display", "keyfigures", "atomic",
-                  "notebook", "narrative", "typography", "templates", "readertext", "frwords", "frdates", "labels", "register_schema", "formula", "parquet_io", "hashing", "context")
+                  "notebook", "narrative", "typography", "templates", "readertext", "frwords", "frdates", "labels", "register_schema", "formula", "parquet_io", "hashing", "cells")
 NOTE_MODULES = ("note", "narrative", "typography", "provenance", "display", "frnum", "config",
                 "keyfigures", "atomic", "export", "templates", "readertext", "frwords", "annexes", "techannex",
                 "editorial", "synthesis", "sections", "printcheck")
