@@ -13,19 +13,12 @@ import pytest
 import yaml
 
 from isnote.frnum import round_half_up
+from results_fixtures.leaves import leaves
 
 pytestmark = pytest.mark.slow
 
 FIXTURE = Path(__file__).parent / "fixtures" / "published_figures.yaml"
 BLOCKS = ("volumes", "pon_totals", "retained", "by_type", "screening", "survey")
-
-
-def _leaves(node, path=()):
-    if isinstance(node, dict):
-        for k, v in node.items():
-            yield from _leaves(v, path + (str(k),))
-    else:
-        yield path, node
 
 
 @pytest.fixture(scope="module")
@@ -48,7 +41,7 @@ def _get(tree, path):
 def test_every_published_leaf_is_reproduced(published, key_figures):
     checked = 0
     for block in BLOCKS:
-        for path, expected in _leaves(published[block], (block,)):
+        for path, expected in leaves(published[block], (block,)):
             got = _get(key_figures, path)
             if isinstance(expected, bool) or isinstance(expected, int):
                 assert got == expected, f"{'.'.join(path)}: {got} != {expected}"

@@ -12,6 +12,7 @@ from isnote import typology as ty
 from isnote.errors import InputError
 from isnote.frnum import round_half_up
 from results_fixtures.builders import make_operations, make_params, make_register, make_survey
+from results_fixtures.leaves import leaves
 
 
 @pytest.fixture
@@ -286,20 +287,12 @@ def _calibrated_retained() -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def _leaves(node, path=()):
-    if isinstance(node, dict):
-        for k, v in node.items():
-            yield from _leaves(v, path + (str(k),))
-    else:
-        yield path, node
-
-
 def test_key_figures_reproduce_the_published_retained_block(params):
     pub = yaml.safe_load(FIXTURE.read_text(encoding="utf-8"))["retained"]
     ret = _calibrated_retained()
     kf = tb.key_figures_retained(ret, params, "fse") | tb.key_figures_retained(ret, params, "iej", detail=False)
     n = 0
-    for path, expected in _leaves(pub):
+    for path, expected in leaves(pub):
         node = kf
         for k in path:
             assert k in node, f"missing key figure {'.'.join(path)}"

@@ -68,6 +68,29 @@ def test_fast_path_equals_reference_on_every_bmp_character():
     assert (ts.normalise(s) == ts.normalise_reference(s)).all()
 
 
+def _code_point_rows(start: int, stop: int) -> list[str]:
+    """Each code point of [start, stop) (surrogates skipped) alone between letters, and runs of
+    64 consecutive code points in one row (marks, spaces and replacements next to each other)."""
+    chars = [chr(c) for c in range(start, stop) if not 0xD800 <= c < 0xE000]
+    return (["a" + c + "b " + c + " " for c in chars]
+            + ["".join(chars[i:i + 64]) for i in range(0, len(chars), 64)])
+
+
+@pytest.mark.parametrize("plane", range(17))
+def test_fast_path_equals_reference_on_every_code_point(plane):
+    """Property over the whole code space, astral planes included: the fast path and the
+    reference agree on every code point 0..0x10FFFF (one plane of 65 536 per case)."""
+    s = pd.Series(_code_point_rows(plane << 16, (plane + 1) << 16))
+    fast, ref = ts.normalise(s), ts.normalise_reference(s)
+    differ = np.flatnonzero((fast != ref).to_numpy())
+    assert differ.size == 0, [(s.iloc[i], fast.iloc[i], ref.iloc[i]) for i in differ[:5]]
+
+
+def test_astral_letters_normalise_like_the_reference():
+    text = "\U0001d408\U0001d427\U0001d427\U0001d428\U0001d42f\U0001d41a\U0001d42d\U0001d422\U0001d428\U0001d427"
+    assert ts.normalise_text(text) == ts.normalise_reference(pd.Series([text])).iloc[0] == "nnovation"
+
+
 def test_fast_path_in_blocks_equals_reference(monkeypatch):
     rng = np.random.default_rng(3)
     alphabet = list("abcdeéèÉœŒ’'-– ,.;AZ0123456789 \u00a0\u0301½") + ["😀"]

@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Mapping
 
 import yaml
 
@@ -116,6 +116,21 @@ class Params(dict):
     @property
     def wave_keys(self) -> list[str]:
         return list(self["waves"].keys())
+
+
+def input_entries(node: Any, prefix: str = "", *, numbered: bool = True) -> list[tuple[str, str]]:
+    """(role, path) of every file under the `inputs` of the parameters, whatever the form of an
+    entry: a path, a mapping programme -> path, a list of files (`role[1]`, `role[2]`... or, with
+    `numbered=False`, the same role for each), nested at any depth."""
+    if isinstance(node, Mapping):
+        return [e for k, v in node.items()
+                for e in input_entries(v, f"{prefix}.{k}" if prefix else str(k), numbered=numbered)]
+    if isinstance(node, (str, os.PathLike)):
+        return [(prefix, str(node))]
+    if isinstance(node, (list, tuple)):
+        return [e for i, v in enumerate(node, 1)
+                for e in input_entries(v, f"{prefix}[{i}]" if numbered else prefix, numbered=numbered)]
+    return []
 
 
 def load_params(path: str | Path | None = None) -> Params:

@@ -23,9 +23,10 @@ from typing import Mapping
 import numpy as np
 import pandas as pd
 
-from .atomic import atomic_path, write_bytes, write_text
+from .atomic import write_bytes, write_text
+from .formula import neutralise
+from .parquet_io import write_parquet  # noqa: F401  (re-exported)
 
-DANGEROUS = ("=", "+", "-", "@")
 SCHEMA_DIR = ".schema"
 WORKBOOK = "tables.xlsx"
 FIXED_DATE = dt.datetime(2000, 1, 1, 0, 0, 0)
@@ -35,29 +36,6 @@ _NAME_OK = re.compile(r"^[A-Za-z0-9_.-]+$")
 RETAINED_COLUMNS = ["op_id", "programme", "wave", "axe", "pi", "os", "region", "service", "title", "beneficiary",
                     "categorie", "categorie_label", "emblematique", "continuation", "ue", "ct", "participants",
                     "programming_date"]
-
-
-def neutralise(df: pd.DataFrame) -> pd.DataFrame:
-    """Prefix with `'` the text cells that begin with =, +, - or @ (formula injection)."""
-    out = df.copy()
-    for col in out.columns:
-        s = out[col]
-        if pd.api.types.is_numeric_dtype(s) or pd.api.types.is_bool_dtype(s):
-            continue
-        if pd.api.types.is_datetime64_any_dtype(s):
-            continue
-        kind = pd.api.types.infer_dtype(s, skipna=True)
-        if kind == "string":                      # all text: vectorised
-            text = s.astype("string")
-        elif kind in ("mixed", "mixed-integer", "mixed-integer-float"):   # rare: text among numbers
-            is_text = s.map(lambda v: isinstance(v, str), na_action="ignore").fillna(False).astype(bool)
-            text = s.where(is_text).astype("string")
-        else:
-            continue
-        bad = text.str.startswith(DANGEROUS).fillna(False).astype(bool)
-        if bad.any():
-            out[col] = s.astype(object).where(~bad, "'" + text.astype(object).where(bad, ""))
-    return out
 
 
 def _kind(s: pd.Series) -> str:
@@ -280,12 +258,3 @@ def build_workbook(tables_dir: str | Path, out: str | Path | None = None, *, not
     target = Path(out) if out else tables_dir / WORKBOOK
     write_bytes(target, workbook_bytes(frames))
     return target
-
-
-def write_parquet(df: pd.DataFrame, target: str | Path) -> None:
-    """Parquet without the pandas index, written atomically (for `<out>/clean/retained.parquet`)."""
-    import pyarrow as pa
-    import pyarrow.parquet as pq
-    table = pa.Table.from_pandas(df.reset_index(drop=True), preserve_index=False)
-    with atomic_path(target) as tmp:
-        pq.write_table(table, tmp, compression="zstd")

@@ -16,14 +16,16 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
 from . import reallists as RL
 from . import validate as V
-from .atomic import atomic_path, write_text
+from .atomic import write_text
 from .config import Layout, Params, load_params, resolve
 from .errors import InputError, IsnoteError
+from .labels import TOTAL_WAVES_LABEL, default_wave_label
+from .frdates import long_date as fr_date  # noqa: F401  (used by the notebooks too)
+from .parquet_io import DATE_COLUMNS, FLOAT_COLUMNS, write_parquet
 from .readers import QualityLog, display_name, isin, load_mapping, read_participant_counts, read_table
 from .validate import REASON_AT, REASON_WINDOW  # noqa: F401  (re-exported for the notebook)
 
@@ -34,8 +36,6 @@ OPERATION_COLUMNS = ["op_id", "programme", "wave", "title", "beneficiary", "lega
                      "category_code", "category_label"]
 SURVEY_COLUMNS = ["respondent_id", "respondent", "body_type", "answer", "operations_named", "observations"]
 LOT5_COLUMNS = ["op_id", "title", "in_extract"]
-DATE_COLUMNS = ("programming_date", "start_date", "end_date", "agreement_date")
-FLOAT_COLUMNS = ("ct", "ue")
 INT_COLUMNS = ("planned_participants", "n_actions")
 
 Q_FILE, Q_READ, Q_KEPT = "fichier", "lignes lues", "retenues"
@@ -317,34 +317,6 @@ def _quality(qrows: dict[str, dict], log: QualityLog) -> pd.DataFrame:
 
 # ----------------------------------------------------------------------------------- writing
 
-def _arrow_table(df: pd.DataFrame):
-    import pyarrow as pa
-    fields, arrays = [], []
-    for c in df.columns:
-        s = df[c]
-        if c in DATE_COLUMNS:
-            dates = pd.to_datetime(s).astype("datetime64[ms]")     # an all-empty column stays null
-            arr = pa.array(dates, type=pa.timestamp("ms"), from_pandas=True).cast(pa.date32())
-        elif pd.api.types.is_bool_dtype(s):
-            arr = pa.array(s.astype(bool).to_numpy(), type=pa.bool_())
-        elif c in FLOAT_COLUMNS or pd.api.types.is_float_dtype(s):
-            arr = pa.array(s.to_numpy(dtype="float64", na_value=np.nan), type=pa.float64(), from_pandas=True)
-        elif pd.api.types.is_integer_dtype(s):
-            arr = pa.array(s.astype("Int64").to_numpy(dtype=object, na_value=None).tolist(), type=pa.int64())
-        else:
-            arr = pa.array(s.astype("str").to_numpy(dtype=object, na_value=None).tolist(), type=pa.string())
-        fields.append(pa.field(c, arr.type))
-        arrays.append(arr)
-    return pa.Table.from_arrays(arrays, schema=pa.schema(fields))
-
-
-def write_parquet(df: pd.DataFrame, target: Path) -> None:
-    """Deterministic parquet (explicit schema, no pandas index metadata), written atomically."""
-    import pyarrow.parquet as pq
-    with atomic_path(target) as tmp:
-        pq.write_table(_arrow_table(df), tmp, compression="zstd")
-
-
 def write_csv(df: pd.DataFrame, target: Path) -> None:
     buf = io.StringIO()
     df.to_csv(buf, index=False, lineterminator="\n")
@@ -458,7 +430,7 @@ def tableau2_display(t2: pd.DataFrame, wave_labels: dict | None = None) -> tuple
     for (w, m) in t2.columns:
         if w == "programme":
             continue
-        wl = "Total des vagues" if w == "total" else wave_labels.get(w, f"Vague {w}")
+        wl = TOTAL_WAVES_LABEL if w == "total" else wave_labels.get(w) or default_wave_label(w)
         col = f"{wl} – {MEASURES[m]}"
         out[col] = t2[(w, m)].to_numpy()
         formats[col] = fmt_int if m == "n_ops" else (lambda v: fmt_num(round_half_up(float(v), 1), 1))
@@ -483,16 +455,6 @@ def quality_display(quality: pd.DataFrame) -> tuple[pd.DataFrame, dict]:
     shown = shown.drop(columns=[Q_WARN])
     formats = {c: fmt_int for c in counts}
     return shown, formats
-
-
-MONTHS = ["janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre", "octobre",
-          "novembre", "décembre"]
-
-
-def fr_date(value) -> str:
-    """2017-03-05 -> '5 mars 2017' (1 -> '1er')."""
-    d = pd.Timestamp(value)
-    return f"{d.day}{'er' if d.day == 1 else ''} {MONTHS[d.month - 1]} {d.year}"
 
 
 # ----------------------------------------------------------------------------------- CLI

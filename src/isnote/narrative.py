@@ -19,7 +19,6 @@ In a notebook: `narrative.show("fse_bilan", ctx)` displays the rendered Markdown
 
 from __future__ import annotations
 
-import datetime as _dt
 import html
 import re
 from pathlib import Path
@@ -27,7 +26,7 @@ from typing import Any, Iterable, Mapping
 
 import jinja2
 
-from . import frnum
+from . import frdates, frnum
 from .errors import IsnoteError
 
 TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
@@ -57,10 +56,6 @@ SURVEY_AGGREGATES = {"PLIE": ("OI PLIE pivot", "OI PLIE")}
 
 # context entries that come from the parameters (named so in error messages)
 PARAM_KEYS = frozenset({"p", "params", "wave", "prev_wave", "short", "labels", "theme_labels"})
-
-MONTHS = ("janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août",
-          "septembre", "octobre", "novembre", "décembre")
-
 
 class NarrativeError(IsnoteError):
     """A narrative template cannot be rendered (missing key figure, unknown template...)."""
@@ -145,39 +140,8 @@ class Figures:
 # filters and helpers
 
 
-def _to_date(value: Any) -> _dt.date | None:
-    if value is None:
-        return None
-    if isinstance(value, _dt.datetime):
-        return value.date()
-    if isinstance(value, _dt.date):
-        return value
-    text = str(value).strip()
-    for fmt in ("%Y-%m-%d", "%d/%m/%Y"):
-        try:
-            return _dt.datetime.strptime(text[:10], fmt).date()
-        except ValueError:
-            continue
-    return None
-
-
-def fmt_date(value: Any) -> str:
-    """2019-03-09 -> '9 mars 2019' (1er for the first day of a month)."""
-    d = _to_date(value)
-    if d is None:
-        return str(value)
-    day = "1er" if d.day == 1 else str(d.day)
-    return f"{day} {MONTHS[d.month - 1]} {d.year}"
-
-
-def fmt_month(value: Any) -> str:
-    """'2019-02' (or a date) -> 'février 2019'."""
-    if isinstance(value, (_dt.date, _dt.datetime)):
-        return f"{MONTHS[value.month - 1]} {value.year}"
-    m = re.fullmatch(r"\s*(\d{4})-(\d{1,2})(?:-\d{1,2})?\s*", str(value))
-    if not m:
-        return str(value)
-    return f"{MONTHS[int(m.group(2)) - 1]} {m.group(1)}"
+fmt_date = frdates.long_date          # 2019-03-09 -> '9 mars 2019' (1er for the first day of a month)
+fmt_month = frdates.month_year        # '2019-02' (or a date) -> 'février 2019'
 
 
 def share(part: Any, whole: Any) -> float | None:

@@ -30,7 +30,9 @@ from .atomic import write_bytes, write_text
 from .config import PROJECT_ROOT, Layout, Params, resolve
 from .display import esc
 from .errors import InputError, IsnoteError
+from .frdates import numeric_date as _date_fr
 from .frnum import fmt_eur, fmt_int
+from .labels import dataset_label
 
 TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
 NOTE_TEMPLATE = "note"
@@ -95,18 +97,6 @@ def read_retained(layout: Layout) -> pd.DataFrame | None:
 
 # --------------------------------------------------------------------------------------------
 # small formatting helpers (French)
-
-
-def _date_fr(value: Any) -> str:
-    if value is None or (isinstance(value, float) and value != value) or value is pd.NaT:
-        return ""
-    try:
-        ts = pd.Timestamp(value)
-    except (TypeError, ValueError):
-        return str(value)
-    if pd.isna(ts):
-        return ""
-    return ts.strftime("%d/%m/%Y")
 
 
 def run_label(when: _dt.datetime) -> str:
@@ -597,7 +587,7 @@ def title_info(params: Params, when: _dt.datetime) -> dict:
         "extract_date": narrative.fmt_date(params.get("extract_date")),
         "data_phrase": readertext.data_phrase(params),
         "synthetic": bool(params.get("synthetic")),
-        "dataset_label": params.get("dataset_label") or "Données de démonstration synthétiques",
+        "dataset_label": dataset_label(params),
         "run_date": run_label(when),
     }
 
@@ -950,7 +940,7 @@ def write_pdf(html: str, target: Path) -> list[dict]:
 def build_companion(path: Path, params: Params | None = None) -> Path:
     """Reviewer view of one executed notebook: `NN_name.html` next to it, code and outputs."""
     synthetic = bool(params.get("synthetic")) if params is not None else False
-    label = (params.get("dataset_label") if params is not None else None) or "Données de démonstration synthétiques"
+    label = dataset_label(params)
     nb = nbformat.read(str(path), as_version=4)
     exp = _exporter(REVIEW_TEMPLATE, embed_images=False)
     body, _ = exp.from_notebook_node(nb, resources={

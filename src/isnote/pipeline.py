@@ -29,6 +29,7 @@ from pathlib import Path
 
 from .config import KERNEL_NAME, NOTEBOOKS_DIR, PROJECT_ROOT, Params, load_params, resolve, work_root
 from .errors import IsnoteError
+from .labels import dataset_label
 
 
 @dataclass(frozen=True)
@@ -45,7 +46,7 @@ class Step:
 
 COMMON_MODULES = ("__init__", "config", "errors", "frnum", "display", "keyfigures", "atomic",
                   "notebook", "narrative", "typography", "templates", "readertext", "frwords", "contextfacts",
-                  "synthesis")
+                  "synthesis", "frdates", "labels", "register_schema", "formula", "parquet_io", "hashing", "cells")
 NOTE_MODULES = ("note", "narrative", "typography", "provenance", "display", "frnum", "config",
                 "keyfigures", "atomic", "export", "templates", "readertext", "frwords", "annexes", "techannex",
                 "editorial", "synthesis", "sections", "printcheck", "contextfacts")
@@ -588,7 +589,7 @@ def _dataset_notice(params: Params) -> str | None:
     """The warning that travels with every table made from synthetic data."""
     if not params.get("synthetic"):
         return None
-    label = params.get("dataset_label") or "Données de démonstration synthétiques"
+    label = dataset_label(params)
     return (f"{label.upper()}\n"
             "Ces tableaux sont calculés sur un jeu de données fictif (isnote) : ils ne décrivent aucune "
             "opération réelle et ne doivent pas être cités.")

@@ -4,7 +4,6 @@ commit, run date. Shown in annex C of the note and written to `<out>/provenance.
 from __future__ import annotations
 
 import datetime as _dt
-import hashlib
 import json
 import os
 import platform
@@ -13,8 +12,9 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any, Mapping
 
-from .config import PROJECT_ROOT, resolve, work_root
+from .config import PROJECT_ROOT, input_entries, resolve, work_root
 from .display import esc
+from .hashing import file_sha256
 
 PACKAGES = ("isnote", "pandas", "pyarrow", "nbconvert", "papermill", "weasyprint", "matplotlib",
             "jinja2", "openpyxl", "pyyaml")
@@ -34,12 +34,7 @@ def run_datetime(run_date: _dt.datetime | None = None) -> _dt.datetime:
     return _dt.datetime.now().astimezone()
 
 
-def sha256_file(path: Path, chunk: int = 1 << 20) -> str:
-    h = hashlib.sha256()
-    with Path(path).open("rb") as fh:
-        for block in iter(lambda: fh.read(chunk), b""):
-            h.update(block)
-    return h.hexdigest()
+sha256_file = file_sha256        # the one file digest (isnote.hashing)
 
 
 def _relative(path: Path) -> str:
@@ -49,25 +44,9 @@ def _relative(path: Path) -> str:
         return str(path)
 
 
-def _walk_inputs(node: Any, prefix: str) -> list[tuple[str, str]]:
-    if isinstance(node, Mapping):
-        out = []
-        for key, value in node.items():
-            out.extend(_walk_inputs(value, f"{prefix}.{key}" if prefix else str(key)))
-        return out
-    if isinstance(node, (str, os.PathLike)):
-        return [(prefix, str(node))]
-    if isinstance(node, (list, tuple)):     # a list of files: role[1], role[2], ...
-        out = []
-        for i, value in enumerate(node, 1):
-            out.extend(_walk_inputs(value, f"{prefix}[{i}]"))
-        return out
-    return []
-
-
 def input_files(params: Mapping) -> list[tuple[str, Path]]:
     """(role, path) of every file the run reads: data inputs, parameter files, the register."""
-    files = [(f"inputs.{role}", resolve(p)) for role, p in _walk_inputs(params.get("inputs", {}), "")]
+    files = [(f"inputs.{role}", resolve(p)) for role, p in input_entries(params.get("inputs", {}))]
     files += [(key, resolve(params[key])) for key in FILE_PARAMS if params.get(key)]
     original = getattr(params, "register_source", None)      # a run reads a snapshot of the register
     if original is not None:

@@ -21,7 +21,6 @@ what was expected and the value read, with the number of other rows in the same 
 from __future__ import annotations
 
 import csv
-import hashlib
 import io
 import re
 import string
@@ -38,6 +37,7 @@ from . import frnum
 from .config import load_yaml, work_root
 from . import input_guard
 from .errors import InputError
+from .hashing import file_sha256
 
 KINDS = ("operations", "qualitative", "participants", "survey", "lot5")
 
@@ -86,14 +86,6 @@ def display_name(path: str | Path) -> str:
         return p.resolve().relative_to(work_root().resolve()).as_posix()
     except ValueError:
         return str(p)
-
-
-def file_sha256(path: str | Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 _APOSTROPHES = str.maketrans({"\u2019": "'", "\u2018": "'", "`": "'", "\u00b4": "'"})

@@ -17,8 +17,9 @@ import re
 from pathlib import Path
 from typing import Any, Iterable, Mapping
 
-MONTHS = ("janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre", "octobre",
-          "novembre", "décembre")
+from . import frdates
+from .config import input_entries
+
 
 # what each input of the parameters holds, as the reader should read it
 INPUT_LABELS = {
@@ -73,18 +74,8 @@ def note_text_nodes(soup) -> Iterable[str]:
 # naming the data
 
 
-def _month(value: Any) -> str:
-    import pandas as pd
-
-    ts = pd.Timestamp(str(value))
-    return f"{MONTHS[ts.month - 1]} {ts.year}"
-
-
-def _date(value: Any) -> str:
-    import pandas as pd
-
-    d = pd.Timestamp(str(value))
-    return f"{d.day}{'er' if d.day == 1 else ''} {MONTHS[d.month - 1]} {d.year}"
+_month = frdates.month_year
+_date = frdates.long_date
 
 
 def programme_short(params: Mapping, programme: str) -> str:
@@ -179,20 +170,6 @@ def source_line(params: Mapping, kind: str = "operations", programme: str | None
     return text
 
 
-def _walk(node: Any, prefix: str) -> list[tuple[str, str]]:
-    if isinstance(node, Mapping):
-        out = []
-        for k, v in node.items():
-            out.extend(_walk(v, f"{prefix}.{k}" if prefix else str(k)))
-        return out
-    if isinstance(node, (list, tuple)):
-        out = []
-        for v in node:
-            out.extend(_walk(v, prefix))
-        return out
-    return [(prefix, str(node))] if node is not None else []
-
-
 def role_label(role: str, params: Mapping | None = None) -> str:
     """'operations.fse' -> 'Opérations programmées du PON FSE' (programme short names from the
     parameters: 'du FSE+' for the list 2021-2027)."""
@@ -209,7 +186,7 @@ def role_label(role: str, params: Mapping | None = None) -> str:
 def file_labels(params: Mapping) -> dict[str, str]:
     """File name (and path) of each input -> what it holds, for the reader."""
     out: dict[str, str] = {}
-    for role, path in _walk(params.get("inputs") or {}, ""):
+    for role, path in input_entries(params.get("inputs") or {}, numbered=False):
         label = role_label(role, params)
         out[Path(path).name] = label
         out[path] = label

@@ -19,7 +19,6 @@ import datetime as dt
 import fcntl
 import io
 import os
-import stat
 import time
 import unicodedata
 import zipfile
@@ -33,19 +32,12 @@ import numpy as np
 import pandas as pd
 
 from . import input_guard
-from .atomic import atomic_path
+from .atomic import atomic_path, write_bytes
 from .config import Params
 from .errors import InputError, IsnoteError, ReviewConflictError
-from .export import DANGEROUS, neutralise
+from .formula import neutralise, neutralise_text, unneutralise, unneutralise_text
+from .register_schema import DECISION_FIELDS, DECISIONS, REGISTER_COLUMNS, SCORE_COLUMNS
 
-REGISTER_COLUMNS = ["op_id", "programme", "vague", "decision", "categorie", "score_besoin",
-                    "score_experimentation", "score_implication", "score_effets", "emblematique",
-                    "caractere_innovant", "justification", "relecteur", "date_decision", "statut"]
-SCORE_COLUMNS = ["score_besoin", "score_experimentation", "score_implication", "score_effets"]
-# what a reviewer fills in (compared to detect a changed decision)
-DECISION_FIELDS = ["decision", "categorie", *SCORE_COLUMNS, "emblematique", "caractere_innovant",
-                   "justification", "relecteur"]
-DECISIONS = ("retenue", "ecartee")
 SCORES = ("0", "1", "2")
 STATUT_MISSING = "absente des données"
 KEY = ["op_id", "programme"]
@@ -143,13 +135,9 @@ def _cell_text(value) -> str:
         return value.date().isoformat()
     if isinstance(value, dt.date):
         return value.isoformat()
-    text = str(value).strip()
-    if len(text) > 1 and text[0] == "'" and text[1] in "=+-@":      # our neutralisation
-        text = text[1:]
-    return text
+    return unneutralise_text(str(value).strip())
 
 
-_FORMULA_START = DANGEROUS
 LOCK_TIMEOUT = 10.0        # seconds a second import waits for the register lock before giving up
 
 
@@ -166,20 +154,8 @@ def _safe(value):
     if isinstance(value, str):
         from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
         value = ILLEGAL_CHARACTERS_RE.sub("", value)
-        if value.startswith(_FORMULA_START):
-            value = "'" + value
-        return value
+        return neutralise_text(value)
     return value
-
-
-def _file_mode(target: Path) -> int:
-    """Permissions for a file we (re)write: those of the file it replaces, else 0666 minus umask
-    (the atomic temporary file is created 0600)."""
-    if target.exists():
-        return stat.S_IMODE(target.stat().st_mode)
-    umask = os.umask(0)
-    os.umask(umask)
-    return 0o666 & ~umask
 
 
 def _line_numbers(df: pd.DataFrame) -> np.ndarray:
@@ -234,21 +210,14 @@ def read_register(path: str | Path, params: Params, operations: pd.DataFrame | N
         if c not in reg.columns:
             reg[c] = ""
     extra = [c for c in reg.columns if c not in REGISTER_COLUMNS]
-    reg = reg[REGISTER_COLUMNS + extra].astype(object)
+    reg = reg[[*REGISTER_COLUMNS, *extra]].astype(object)
     for c in reg.columns:
-        reg[c] = _unneutralise(reg[c].fillna("").astype(str).str.strip()).astype(object)
+        reg[c] = unneutralise(reg[c].fillna("").astype(str).str.strip()).astype(object)
     validate_register(reg, params, path)
     if operations is not None:
         reg = flag_missing(reg, operations)
     reg.attrs["source"] = str(path)
     return reg
-
-
-def _unneutralise(s: pd.Series) -> pd.Series:
-    """The register stores formula-like text neutralised (`'=...`, see register_bytes): read it back
-    as the raw value, so that it matches the data (the quote is put back at every write)."""
-    quoted = s.str.match(r"'[=+\-@]").fillna(False).astype(bool)
-    return s.mask(quoted, s.str.slice(1)) if quoted.any() else s
 
 
 def _check_field_counts(path: Path, text: str) -> None:
@@ -290,7 +259,7 @@ def _fail(path, mask: np.ndarray, lines: np.ndarray, column: str, values: pd.Ser
 
 def validate_register(reg: pd.DataFrame, params: Params, path) -> None:
     """Check the values of a register (all text). Raises InputError on the first problem."""
-    lines = _line_numbers(reg[REGISTER_COLUMNS])
+    lines = _line_numbers(reg[list(REGISTER_COLUMNS)])
     cats = _categories(params)
     _fail(path, (reg["op_id"] == "").to_numpy(), lines, "op_id", reg["op_id"],
           "numéro d'opération vide", "un numéro d'opération")
@@ -332,7 +301,7 @@ def register_bytes(reg: pd.DataFrame) -> bytes:
         if c not in out.columns:
             out[c] = ""
     extra = [c for c in out.columns if c not in REGISTER_COLUMNS]
-    out = out[REGISTER_COLUMNS + extra].fillna("").astype(str)
+    out = out[[*REGISTER_COLUMNS, *extra]].fillna("").astype(str)
     out = out.sort_values(["vague", "programme", "op_id"], kind="stable")
     out = neutralise(out)          # a spreadsheet opening the register never runs a formula
     buf = io.StringIO()
@@ -346,10 +315,7 @@ def write_register(reg: pd.DataFrame, path: str | Path) -> None:
 
 
 def _write_bytes(path: Path, content: bytes) -> None:
-    mode = _file_mode(path)
-    with atomic_path(path) as tmp:
-        tmp.write_bytes(content)
-        os.chmod(tmp, mode)
+    write_bytes(path, content)        # atomic, with the mode of the file it replaces (or the umask's)
 
 
 def backup_register(path: str | Path, now: dt.datetime | None = None) -> Path | None:
@@ -435,7 +401,7 @@ def _to_review_rows(candidates: pd.DataFrame, operations: pd.DataFrame, register
     for c in SCORE_COLUMNS:
         todo[f"sugg_{c}"] = todo[c] if c in todo.columns else None
     # pending register rows (no decision yet) keep what the reviewer already wrote
-    pending = reg.loc[~reg["decision"].isin(DECISIONS), KEY + DECISION_FIELDS].astype(str)
+    pending = reg.loc[~reg["decision"].isin(DECISIONS), [*KEY, *DECISION_FIELDS]].astype(str)
     todo = todo.drop(columns=[c for c in DECISION_FIELDS if c in todo.columns])
     todo = todo.merge(pending.drop_duplicates(KEY), on=KEY, how="left")
     for c in DECISION_FIELDS:
@@ -587,10 +553,8 @@ def export_review(candidates: pd.DataFrame, operations: pd.DataFrame, register: 
     wb.active = 0
 
     path.parent.mkdir(parents=True, exist_ok=True)
-    mode = _file_mode(path)
-    with atomic_path(path) as tmp:
+    with atomic_path(path) as tmp:         # keeps the mode of the workbook it replaces
         wb.save(tmp)
-        os.chmod(tmp, mode)
     return path
 
 
@@ -776,7 +740,7 @@ def _validate_entries(df: pd.DataFrame, path: Path, sheet: str, letters: Mapping
     """
     err = _SheetError(path, sheet, letters)
     rows = df["_row"].to_numpy()
-    filled = (df[DECISION_FIELDS] != "").any(axis=1).to_numpy()
+    filled = (df[list(DECISION_FIELDS)] != "").any(axis=1).to_numpy()
     if sheet == SHEET_TODO:                       # untouched rows are simply still to review
         df = df.loc[filled].copy()
         rows = df["_row"].to_numpy()
@@ -868,7 +832,7 @@ def _import_review(workbook_path, rpath: Path, params: Params, operations: pd.Da
         dup = new.duplicated(KEY, keep=False)
         if dup.any():
             sub = new.loc[dup]
-            differs = sub.groupby(KEY)[DECISION_FIELDS].nunique().gt(1).any(axis=1)
+            differs = sub.groupby(KEY)[list(DECISION_FIELDS)].nunique().gt(1).any(axis=1)
             if differs.any():
                 op, prog = differs[differs].index[0]
                 first = sub[(sub["op_id"] == op) & (sub["programme"] == prog)].iloc[-1]
@@ -881,8 +845,8 @@ def _import_review(workbook_path, rpath: Path, params: Params, operations: pd.Da
     report = ImportReport(register=rpath)
     wave_of = operations[["op_id", "programme", "wave"]].astype(str).drop_duplicates(KEY)
 
-    merged = new.merge(reg[KEY + DECISION_FIELDS + ["vague", "date_decision"]].rename(
-        columns={c: f"{c}_old" for c in DECISION_FIELDS + ["vague", "date_decision"]}), on=KEY, how="left",
+    merged = new.merge(reg[[*KEY, *DECISION_FIELDS, "vague", "date_decision"]].rename(
+        columns={c: f"{c}_old" for c in [*DECISION_FIELDS, "vague", "date_decision"]}), on=KEY, how="left",
         indicator=True)
     is_new = (merged["_merge"] == "left_only").to_numpy()
     old_decided = merged["decision_old"].isin(DECISIONS).to_numpy()
@@ -910,7 +874,7 @@ def _import_review(workbook_path, rpath: Path, params: Params, operations: pd.Da
     apply = is_new | (~is_new & changed & (~old_decided | force))
     report.unchanged = int((~is_new & ~changed).sum())
     todo = merged.loc[apply].reset_index(drop=True)
-    upd = todo[KEY + DECISION_FIELDS].copy()
+    upd = todo[[*KEY, *DECISION_FIELDS]].copy()
     old_wave = todo["vague_old"].fillna("").astype(str)
     data_wave = todo[KEY].merge(wave_of, on=KEY, how="left")["wave"].fillna(str(params["current_wave"]))
     upd["vague"] = np.where(old_wave != "", old_wave, data_wave.astype(str))
@@ -924,7 +888,7 @@ def _import_review(workbook_path, rpath: Path, params: Params, operations: pd.Da
         out = pd.concat([reg.loc[keep], upd], ignore_index=True)
     else:
         out = reg
-    out = out.reindex(columns=list(dict.fromkeys(REGISTER_COLUMNS + list(reg.columns)))).fillna("")
+    out = out.reindex(columns=list(dict.fromkeys([*REGISTER_COLUMNS, *reg.columns]))).fillna("")
     out = flag_missing(out, operations)
     report.flagged_missing = sorted(out.loc[out["statut"] == STATUT_MISSING, "op_id"].astype(str))
     validate_register(out.astype(object), params, rpath)

@@ -34,6 +34,8 @@ from __future__ import annotations
 
 from typing import Any, Mapping
 
+from .labels import wave_label
+
 DEFAULT_CHANGE_POINTS = 5.0
 DEFAULT_MODEST_SHARE = 0.05
 AXES = ("axe1", "axe2", "axe3")
@@ -75,9 +77,9 @@ def facts(params: Mapping, kf: Mapping) -> dict:
     modest = float(params.get("synthesis_modest_share", DEFAULT_MODEST_SHARE))
 
     out: dict = {
-        "vague": {"label": _get(waves, cw, "label", default=f"Vague {cw}"), "debut": _get(waves, cw, "start"),
+        "vague": {"label": wave_label(waves, cw), "debut": _get(waves, cw, "start"),
                   "fin": _get(waves, cw, "end"), "extraction": params.get("extract_date")},
-        "precedente": _get(waves, pw, "label", default=f"Vague {pw}") if pw else None,
+        "precedente": wave_label(waves, pw) if pw else None,
         "seuil_points": threshold,
     }
 

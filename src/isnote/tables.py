@@ -727,10 +727,6 @@ def key_figures_regions(reg: pd.DataFrame, params: Params, programme: str = "fse
 # --------------------------------------------------------------------------------------------
 # notebook helpers
 
-MONTHS = ("janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre", "octobre",
-          "novembre", "décembre")
-
-
 def read_clean(layout, name: str, step: str = "01_ingest") -> pd.DataFrame:
     """Read `<out>/clean/<name>.parquet`; a missing file is an InputError naming the step to run."""
     path = layout.clean / f"{name}.parquet"
@@ -739,14 +735,6 @@ def read_clean(layout, name: str, step: str = "01_ingest") -> pd.DataFrame:
     df = pd.read_parquet(path)
     df.attrs["source"] = str(path)
     return df
-
-
-def _fr_date(value) -> str:
-    try:
-        d = pd.Timestamp(value)
-    except (TypeError, ValueError):
-        return str(value)
-    return f"{d.day}{'er' if d.day == 1 else ''} {MONTHS[d.month - 1]} {d.year}"
 
 
 def programme_short(params: Params, programme: str) -> str:

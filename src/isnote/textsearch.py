@@ -16,7 +16,8 @@ Two implementations of `normalise` give the same result:
   Arrow data buffer, block by block (about 3 s for the same input, no Python code per row). The
   tables are built by running the reference on every code point of the Basic Multilingual
   Plane; the rare rows holding a code point whose transliteration is longer than its UTF-8
-  encoding (e.g. "½" -> "1 2") go through the reference path. Tests check that both agree.
+  encoding (e.g. "½" -> "1 2") or a code point outside that plane (emoji, mathematical letters
+  such as "𝐈") go through the reference path. Tests check that both agree on every code point.
 """
 
 from __future__ import annotations
@@ -209,10 +210,8 @@ def _normalise_bytes(arr: pa.Array) -> tuple[np.ndarray, np.ndarray, np.ndarray]
             out[p + 1] = rep[:, 1]
             out[p + 2] = rep[:, 2]
             bad_pos.append(p[over[cp]])
-        p = lead[b0 >= 0xF0]                           # 4-byte sequences (emoji...): spaces
-        if p.size:
-            for k in range(4):
-                out[p + k] = 32
+        p = lead[b0 >= 0xF0]                           # 4-byte sequences (emoji, math letters...):
+        bad_pos.append(p)                              # rare, their rows go through the reference
         bad = np.concatenate(bad_pos) if bad_pos else np.zeros(0, np.int64)
         if bad.size:
             fallback_rows = np.unique(_row_of(bad, offsets))

@@ -17,13 +17,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from . import labels
 from .config import Params
 from .errors import InputError
+from .register_schema import DECISIONS as REVIEW_DECISIONS, REGISTER_COLUMNS
 
-REGISTER_COLUMNS = ("op_id", "programme", "vague", "decision", "categorie", "score_besoin",
-                    "score_experimentation", "score_implication", "score_effets", "emblematique",
-                    "caractere_innovant", "justification", "relecteur", "date_decision", "statut")
-DECISIONS = ("retenue", "ecartee", "")
+DECISIONS = (*REVIEW_DECISIONS, "")
 CUMULATIVE = "cumulative"
 KEY = ["op_id", "programme"]
 
@@ -56,7 +55,7 @@ def cumulative_waves(params: Params) -> list[str]:
 def wave_label(params: Params, wave: str) -> str:
     if wave == CUMULATIVE:
         return "Cumul des vagues"
-    return str(params["waves"].get(wave, {}).get("label", f"Vague {wave}"))
+    return labels.wave_label(params["waves"], wave)
 
 
 # --------------------------------------------------------------------------------------------

@@ -12,6 +12,8 @@ from typing import Mapping
 
 import pandas as pd
 
+from .labels import TOTAL_WAVES_LABEL, default_wave_label, wave_label
+
 DEFAULT_PIVOT_MIN_WAVES = 3
 MEASURE_LABELS = {"n_ops": "Opérations", "ue": "Montant UE programmé (M€)", "ct": "Coût total (M€)"}
 
@@ -31,7 +33,7 @@ def tableau2_long(t2: pd.DataFrame, wave_labels: Mapping | None = None) -> tuple
     waves = [w for w in dict.fromkeys(c[0] for c in t2.columns) if w != "programme"]
     frames = []
     for w in waves:
-        label = "Total des vagues" if w == "total" else wave_labels.get(w, f"Vague {w}")
+        label = TOTAL_WAVES_LABEL if w == "total" else wave_labels.get(w) or default_wave_label(w)
         part = pd.DataFrame({"Vague": label, "Programme": prog})
         for m, name in MEASURE_LABELS.items():
             if (w, m) in t2.columns:
@@ -74,7 +76,7 @@ def table3_long(t3: pd.DataFrame, params: Mapping) -> tuple[pd.DataFrame, dict]:
 def retained_by_wave(kf_retained: Mapping, params: Mapping, programme: str = "fse") -> pd.DataFrame:
     """Retained operations and total cost (M€) per wave, in the order of the parameters' waves."""
     block = (kf_retained or {}).get(programme, {})
-    rows = [(str((params.get("waves") or {})[w].get("label") or f"Vague {w}"),
+    rows = [(wave_label(params.get("waves"), w),
              int(block[w]["total"].get("n_ops", 0)), float(block[w]["total"].get("ct", 0.0)))
             for w in (params.get("waves") or {}) if isinstance(block.get(w), Mapping) and "total" in block[w]]
     return pd.DataFrame(rows, columns=["vague", "n_ops", "ct"])
