@@ -111,9 +111,8 @@ def evidence_hits(operations: pd.DataFrame, rows: np.ndarray, groups: Sequence[G
     ops = operations.reset_index(drop=True)
     frame = pd.DataFrame({"row": rows})
     for f in TEXT_FIELDS:
-        if f in ops.columns:
-            frame[f] = ops[f].to_numpy()[rows] if len(rows) else ops[f].iloc[:0].to_numpy()
-            frame[f] = frame[f].astype(ops[f].dtype) if len(rows) else frame[f]
+        if f in ops.columns:        # a take that keeps the column's (Arrow) storage: no object copy
+            frame[f] = ops[f].take(rows).reset_index(drop=True) if len(rows) else ops[f].iloc[:0].to_numpy()
     hits = find_hits(frame, TEXT_FIELDS, groups, evidence=True, id_column="row")
     return hits.rename(columns={"op_id": "row"})
 

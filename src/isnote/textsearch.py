@@ -386,6 +386,26 @@ def _context_regex(group: Group) -> str:
     return r"(?P<pre>\b.{0,40}?)\b(?P<m>" + group.alternation + r")\b(?P<post>.{0,40}\b)"
 
 
+def _encode(arr: pa.ChunkedArray) -> tuple[pa.Array, np.ndarray]:
+    """Distinct texts of a column (nulls read as "") and, per row, the position of its text among
+    them: the costly work (normalisation, regular expressions) is done once per distinct text."""
+    a = pc.fill_null(arr, "")
+    a = a.combine_chunks() if isinstance(a, pa.ChunkedArray) else a
+    enc = pc.dictionary_encode(a)
+    codes = np.asarray(enc.indices.to_numpy(zero_copy_only=False), dtype=np.int64)
+    return enc.dictionary, codes
+
+
+def _expand(codes: np.ndarray, selected: np.ndarray, n_distinct: int) -> tuple[np.ndarray, np.ndarray]:
+    """Rows (ascending) whose distinct text is among `selected` (positions of distinct texts) and,
+    for each, the position of its text in `selected`."""
+    pos = np.full(n_distinct, -1, dtype=np.int64)
+    pos[selected] = np.arange(selected.size, dtype=np.int64)
+    at = pos[codes]
+    rows = np.flatnonzero(at >= 0)
+    return rows, at[rows]
+
+
 def find_hits(df: pd.DataFrame, fields: Sequence[str], groups: Sequence[Group], *,
               normalised: bool = False, evidence: bool = True, id_column: str = "op_id") -> pd.DataFrame:
     """Keyword hits: one row per (operation, field, group) with at least one whole-word match.
@@ -393,8 +413,10 @@ def find_hits(df: pd.DataFrame, fields: Sequence[str], groups: Sequence[Group], 
     Columns: op_id (the `id_column` values, any dtype), field, group, count (number of
     non-overlapping matches), match (the first matched words), context (those words with about
     40 normalised characters on each side). `normalised=True` when the fields already hold
-    normalised text. Fields absent from `df` are skipped. Each field is screened with one
-    combined pattern first; per-group counts and contexts are computed only on matching rows.
+    normalised text. Fields absent from `df` are skipped. Each field is screened on its distinct
+    texts (identical texts are normalised and searched once), with one combined pattern first;
+    per-group counts and contexts are computed only on the matching texts, then given to every
+    row holding them.
     """
     union = _union_regex(groups)
     ids = pa.Table.from_pandas(df[[id_column]], preserve_index=False).column(0)
@@ -403,25 +425,29 @@ def find_hits(df: pd.DataFrame, fields: Sequence[str], groups: Sequence[Group], 
     for f in fields:
         if f not in df.columns:
             continue
-        text = _to_arrow(df[f]) if normalised else normalise(_to_arrow(df[f]))
+        distinct, codes = _encode(_to_arrow(df[f]))
+        text = distinct if normalised else normalise(distinct).combine_chunks()
         text = pc.fill_null(text, "")
-        idx = pc.indices_nonzero(pc.match_substring_regex(text, union))
-        if len(idx) == 0:
+        hit = np.flatnonzero(np.asarray(pc.match_substring_regex(text, union).to_numpy(zero_copy_only=False), bool))
+        if hit.size == 0:
             continue
-        sub = text.take(idx)
-        sub_ids = ids.take(idx)
+        sub = text.take(pa.array(hit))
         for g in groups:
-            sel = pc.indices_nonzero(pc.match_substring_regex(sub, g.regex))   # stops at the first match
-            if len(sel) == 0:
+            sel = np.flatnonzero(np.asarray(pc.match_substring_regex(sub, g.regex).to_numpy(zero_copy_only=False),
+                                            bool))                    # stops at the first match
+            if sel.size == 0:
                 continue
-            rows = sub.take(sel)
-            part = {"op_id": sub_ids.take(sel), "count": pc.count_substring_regex(rows, g.regex)}
+            texts = sub.take(pa.array(sel))
+            rows, at = _expand(codes, hit[sel], len(text))
+            take = pa.array(at)
+            part = {"op_id": ids.take(pa.array(rows)),
+                    "count": pc.count_substring_regex(texts, g.regex).take(take)}
             if evidence:
-                ext = pc.extract_regex(rows, _context_regex(g)).combine_chunks()
+                ext = pc.extract_regex(texts, _context_regex(g))
                 m = ext.field("m")
-                part["match"] = m
+                part["match"] = m.take(take)
                 part["context"] = pc.binary_join_element_wise(
-                    pc.utf8_trim(ext.field("pre"), " "), m, pc.utf8_trim(ext.field("post"), " "), _SPACE)
+                    pc.utf8_trim(ext.field("pre"), " "), m, pc.utf8_trim(ext.field("post"), " "), _SPACE).take(take)
             frame = pa.table(part).to_pandas(types_mapper=to_pd)
             frame["field"] = f
             frame["group"] = g.name
@@ -626,7 +652,9 @@ def match_actors_detail(beneficiary: pd.Series, actors_yaml: Mapping | Sequence[
                           "actor_key": pd.Series(pd.NA, index=index, dtype=STR_DTYPE)})
     if not actors or len(beneficiary) == 0:
         return empty
-    full = pc.fill_null(_to_arrow(normalise(beneficiary)), "")
+    # each distinct name is normalised and matched once, then given to every row holding it
+    distinct, codes = _encode(_to_arrow(beneficiary))
+    full = pc.fill_null(normalise(distinct), "")
     if legal:
         rx = _legal_regex(legal)
         stripped = pc.utf8_trim(pc.replace_substring_regex(pc.replace_substring_regex(full, rx, " "), " {2,}", " "), " ")
@@ -634,7 +662,7 @@ def match_actors_detail(beneficiary: pd.Series, actors_yaml: Mapping | Sequence[
         stripped = full
     rx_keys = [r for a in actors if (r := a.regex("keys"))]
     rx_full = [r for a in actors if (r := a.regex("full"))]
-    hit = np.zeros(len(beneficiary), dtype=bool)
+    hit = np.zeros(len(distinct), dtype=bool)
     if rx_keys:
         hit |= np.asarray(pc.match_substring_regex(stripped, "|".join(rx_keys)).to_numpy(zero_copy_only=False), bool)
     if rx_full:
@@ -661,11 +689,12 @@ def match_actors_detail(beneficiary: pd.Series, actors_yaml: Mapping | Sequence[
             best_actor[better] = j
             best_key[better] = words[better]
     names = np.array([a.name for a in actors], dtype=object)
+    ok = best_actor >= 0
+    found, at = _expand(codes, rows[ok], len(distinct))
     actor = np.full(len(beneficiary), None, dtype=object)
     key = np.full(len(beneficiary), None, dtype=object)
-    ok = best_actor >= 0
-    actor[rows[ok]] = names[best_actor[ok]]
-    key[rows[ok]] = best_key[ok]
+    actor[found] = names[best_actor[ok]][at]
+    key[found] = best_key[ok][at]
     return pd.DataFrame({"actor": pd.Series(actor, index=index, dtype=STR_DTYPE),
                          "actor_key": pd.Series(key, index=index, dtype=STR_DTYPE)})
 
