@@ -142,7 +142,7 @@ def run(n: int = 1_000_000, params_path: str | None = None, seed: int = 0, keywo
     sflags = structured_hits(ops, signals)
     feats = rk.build_features(res.counts, groups, sflags, signals, res.actor)
     ranked = rk.rank(feats, rk.fit(None, None, feats))
-    ev = evidence_hits(ops, np.flatnonzero(feats.strong), groups)
+    ev = evidence_hits(ops, np.flatnonzero(feats.strong), groups, res.encoded)
     seconds = time.perf_counter() - t
     cpu_seconds = time.process_time() - cpu
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
