@@ -39,9 +39,11 @@ def _params_copy(src: str, tmp: Path, **changes) -> Path:
     return target
 
 
+# The xlsx copies of these layouts are not run through the whole chain again: the ingest gives
+# the same tables as from the CSV (tests/test_ingest.py::test_real_layout_xlsx_equals_csv), so
+# the CSV chain asserts what an xlsx chain would.
 @pytest.mark.parametrize("params_file, extension", [
     ("params/real_beneficiaires_fse.yaml", "csv"),
-    ("params/real_beneficiaires_fse.yaml", "xlsx"),
     ("params/real_annexe_xii.yaml", "csv"),
 ])
 def test_whole_chain_on_published_layouts(tmp_path, params_file, extension):

@@ -121,7 +121,7 @@ def test_demo_note_gives_the_capture_estimate_in_method_and_limits(built_report,
     est, low, high, missed = (fmt_int(round(cap[k])).replace("\u202f", " ").replace("\xa0", " ")
                               for k in ("estimate", "low", "high", "missed_by_screening"))
     method = text.index("Opérations que le repérage a pu manquer")
-    limits = text.index("Limites de la démarche")
+    limits = text.rindex("Limites de la démarche")
     assert "Chapman" in text[method:method + 2000]
     assert f"{low} à {high}" in text[method:method + 2000]
     part = text[limits:limits + 3000]
