@@ -120,3 +120,24 @@ def test_demo_extracts_show_every_operation_the_published_note_named(built_repor
     titled = [o["title"] for o in published["named_operations"] if o.get("title")]
     assert len(titled) > 40
     assert [t for t in titled if norm(t) not in shown] == []
+
+
+def test_demo_note_gives_the_capture_estimate_in_method_and_limits(built_report, key_figures):
+    """Issue 11: the capture-recapture estimate (Chapman) is in the method section AND in the
+    limits of the note, with the figures of the `capture` key-figures block."""
+    from bs4 import BeautifulSoup
+
+    from isnote.frnum import fmt_int
+
+    cap = key_figures["capture"]
+    assert cap["available"] and cap["n1"] > 0 and cap["n2"] > 0
+    text = BeautifulSoup(built_report.note_html.read_text(encoding="utf-8"), "html.parser").get_text(" ")
+    text = " ".join(text.replace("\u202f", " ").replace("\xa0", " ").split())
+    est, low, high, missed = (fmt_int(round(cap[k])).replace("\u202f", " ").replace("\xa0", " ")
+                              for k in ("estimate", "low", "high", "missed_by_screening"))
+    method = text.index("Opérations que le repérage a pu manquer")
+    limits = text.rindex("Limites de la démarche")
+    assert "Chapman" in text[method:method + 2000]
+    assert f"{low} à {high}" in text[method:method + 2000]
+    part = text[limits:limits + 3000]
+    assert f"de l’ordre de {est}" in part and f"{low} à {high}" in part and f"quelque {missed}" in part

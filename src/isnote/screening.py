@@ -28,7 +28,7 @@ import pyarrow.compute as pc
 from .config import Params
 from .errors import InputError
 from .signals import compile_structured, structured_evidence, structured_hits
-from .textsearch import (CRITERIA, STR_DTYPE, Group, _to_arrow, compile_groups, find_hits,
+from .textsearch import (CRITERIA, STR_DTYPE, Group, _to_arrow, compile_groups, encode_text, find_hits,
                          match_actors_detail, match_names, normalise)
 
 TEXT_FIELDS = ("title", "beneficiary", "call_title", "description", "actions", "results", "category_label")
@@ -57,6 +57,7 @@ class TextScreen:
     counts: pd.DataFrame        # wide: hits_<group> per row (RangeIndex of the operations)
     actor: pd.Series            # matched actor name or NA per row
     actor_key: pd.Series | None = None   # the normalised words of the name that matched the actor
+    encoded: dict | None = None          # field -> textsearch.EncodedText (reused for the evidence)
 
 
 @dataclass
@@ -85,10 +86,9 @@ def text_screen(operations: pd.DataFrame, groups: Sequence[Group], actors_yaml: 
     """
     ops = operations.reset_index(drop=True)
     frame = pd.DataFrame({"row": np.arange(len(ops), dtype=np.int64)})
-    for f in TEXT_FIELDS:
-        if f in ops.columns:
-            frame[f] = ops[f]
-    hits = find_hits(frame, TEXT_FIELDS, groups, evidence=evidence, id_column="row")
+    # each field normalised once, on its distinct texts; kept for the evidence and the actors
+    encoded = {f: encode_text(ops[f]) for f in TEXT_FIELDS if f in ops.columns}
+    hits = find_hits(frame, TEXT_FIELDS, groups, evidence=evidence, id_column="row", encoded=encoded)
     hits = hits.rename(columns={"op_id": "row"})
     names = [g.name for g in groups]
     if len(hits):
@@ -99,21 +99,29 @@ def text_screen(operations: pd.DataFrame, groups: Sequence[Group], actors_yaml: 
     wide.columns = [f"hits_{c}" for c in names]
     wide.index = pd.RangeIndex(len(ops))
     found = match_actors_detail(ops["beneficiary"] if "beneficiary" in ops.columns
-                                else pd.Series([pd.NA] * len(ops), dtype=STR_DTYPE), actors_yaml)
+                                else pd.Series([pd.NA] * len(ops), dtype=STR_DTYPE), actors_yaml,
+                                encoded=encoded.get("beneficiary"))
     found.index = pd.RangeIndex(len(ops))
-    return TextScreen(hits=hits, counts=wide, actor=found["actor"].rename("actor"), actor_key=found["actor_key"])
+    return TextScreen(hits=hits, counts=wide, actor=found["actor"].rename("actor"), actor_key=found["actor_key"],
+                      encoded=encoded)
 
 
-def evidence_hits(operations: pd.DataFrame, rows: np.ndarray, groups: Sequence[Group]) -> pd.DataFrame:
+def evidence_hits(operations: pd.DataFrame, rows: np.ndarray, groups: Sequence[Group],
+                  encoded: Mapping | None = None) -> pd.DataFrame:
     """Keyword hits with their context for the given rows only (the candidates): the costly
-    context extraction is not done for the whole wave. `row` refers to `operations`' positions."""
+    context extraction is not done for the whole wave. `row` refers to `operations`' positions.
+    `encoded`: the fields as `text_screen` encoded them (TextScreen.encoded), not normalised again."""
     rows = np.asarray(rows, dtype=np.int64)
+    if encoded is not None:
+        sub = {f: e.subset(rows) for f, e in encoded.items()}
+        hits = find_hits(pd.DataFrame({"row": rows}), TEXT_FIELDS, groups, evidence=True, id_column="row",
+                         encoded=sub)
+        return hits.rename(columns={"op_id": "row"})
     ops = operations.reset_index(drop=True)
     frame = pd.DataFrame({"row": rows})
     for f in TEXT_FIELDS:
-        if f in ops.columns:
-            frame[f] = ops[f].to_numpy()[rows] if len(rows) else ops[f].iloc[:0].to_numpy()
-            frame[f] = frame[f].astype(ops[f].dtype) if len(rows) else frame[f]
+        if f in ops.columns:        # a take that keeps the column's (Arrow) storage: no object copy
+            frame[f] = ops[f].take(rows).reset_index(drop=True) if len(rows) else ops[f].iloc[:0].to_numpy()
     hits = find_hits(frame, TEXT_FIELDS, groups, evidence=True, id_column="row")
     return hits.rename(columns={"op_id": "row"})
 
@@ -376,7 +384,7 @@ def screen(operations: pd.DataFrame, survey: pd.DataFrame | None, lot5: pd.DataF
     cand["continuation_of"] = cont_of.to_numpy()[rows]
     counts = ts.counts.iloc[rows].reset_index(drop=True)
     cand = pd.concat([cand, counts], axis=1)
-    cand_hits = evidence_hits(cur, rows, groups)
+    cand_hits = evidence_hits(cur, rows, groups, ts.encoded)
     ev = _evidence(cand_hits, groups, rows)
     extra = _source_evidence(cur, rows, ts.actor, refs, lot5, cont_of, pw)
     text_ev = pd.Series(rows).map(ev).fillna("").astype(object)

@@ -111,22 +111,32 @@ def _tables() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     afterwards); a replacement longer than it is flagged in `over` (row goes to the reference).
     """
     cps = np.array([c for c in range(0x10000) if not 0xD800 <= c < 0xE000], dtype=np.int64)
-    chars = pa.chunked_array([pa.array([chr(c) for c in cps], type=pa.large_string())])
-    reps = _normalise_reference_arrow(chars, finish=False).to_pylist()
+    # every code point as one string of an Arrow array, built from its UTF-8 bytes (no row loop)
+    width = np.where(cps < 0x80, 1, np.where(cps < 0x800, 2, 3)).astype(np.int64)
+    data = "".join(map(chr, cps.tolist())).encode("utf-8")
+    offsets = np.concatenate(([0], np.cumsum(width))).astype(np.int64)
+    chars = pa.chunked_array([pa.LargeStringArray.from_buffers(len(cps), pa.py_buffer(offsets), pa.py_buffer(data))])
+    reps = _normalise_reference_arrow(chars, finish=False).combine_chunks().cast(pa.large_string())
+    r_off = np.frombuffer(reps.buffers()[1], dtype=np.int64)[reps.offset: reps.offset + len(reps) + 1]
+    r_data = np.frombuffer(reps.buffers()[2], dtype=np.uint8) if reps.buffers()[2] is not None \
+        else np.zeros(0, np.uint8)
+    r_len = np.diff(r_off)
+    over_cp = r_len > width                      # replacement longer than the encoding (reference path)
+    keep = np.minimum(r_len, width)              # replacement cut to the encoding's width...
+    enc = np.zeros((len(cps), 3), np.uint8)      # ...right-aligned, left-padded with the 0 marker
+    for k in range(3):
+        j = k - (width - keep)                   # byte of the replacement shown at position k
+        ok = (k < width) & (j >= 0) & (j < keep)
+        enc[ok, k] = r_data[r_off[:-1][ok] + j[ok]]
     asc = np.zeros(256, np.uint8)
     t2 = np.zeros((0x800, 2), np.uint8)
     t3 = np.zeros((0x10000, 3), np.uint8)
     over = np.zeros(0x10000, bool)
-    for cp, r in zip(cps.tolist(), reps):
-        width = 1 if cp < 0x80 else 2 if cp < 0x800 else 3
-        if len(r) > width:
-            over[cp] = True
-            r = r[:width]
-        enc = [0] * (width - len(r)) + [ord(c) for c in r]
-        if width == 1:
-            asc[cp] = enc[0]
-        else:
-            (t2 if width == 2 else t3)[cp] = enc
+    over[cps[over_cp]] = True
+    m1, m2, m3 = width == 1, width == 2, width == 3
+    asc[cps[m1]] = enc[m1, 0]
+    t2[cps[m2]] = enc[m2, :2]
+    t3[cps[m3]] = enc[m3, :3]
     return asc, t2, t3, over
 
 
@@ -385,42 +395,95 @@ def _context_regex(group: Group) -> str:
     return r"(?P<pre>\b.{0,40}?)\b(?P<m>" + group.alternation + r")\b(?P<post>.{0,40}\b)"
 
 
+def _encode(arr: pa.ChunkedArray) -> tuple[pa.Array, np.ndarray]:
+    """Distinct texts of a column (nulls read as "") and, per row, the position of its text among
+    them: the costly work (normalisation, regular expressions) is done once per distinct text."""
+    a = pc.fill_null(arr, "")
+    a = a.combine_chunks() if isinstance(a, pa.ChunkedArray) else a
+    enc = pc.dictionary_encode(a)
+    codes = np.asarray(enc.indices.to_numpy(zero_copy_only=False), dtype=np.int64)
+    return enc.dictionary, codes
+
+
+def _expand(codes: np.ndarray, selected: np.ndarray, n_distinct: int) -> tuple[np.ndarray, np.ndarray]:
+    """Rows (ascending) whose distinct text is among `selected` (positions of distinct texts) and,
+    for each, the position of its text in `selected`."""
+    pos = np.full(n_distinct, -1, dtype=np.int64)
+    pos[selected] = np.arange(selected.size, dtype=np.int64)
+    at = pos[codes]
+    rows = np.flatnonzero(at >= 0)
+    return rows, at[rows]
+
+
+@dataclass(frozen=True)
+class EncodedText:
+    """A text column as its distinct normalised texts (null read as "") and, per row, the
+    position of its text among them: normalised once, searched once per distinct text, and
+    reusable by later searches on the same rows (evidence of the candidates, actors)."""
+
+    text: pa.Array
+    codes: np.ndarray
+
+    def subset(self, rows: np.ndarray) -> "EncodedText":
+        """The same for the given rows only (in that order)."""
+        used, inverse = np.unique(self.codes[np.asarray(rows, dtype=np.int64)], return_inverse=True)
+        return EncodedText(self.text.take(pa.array(used, type=pa.int64())),
+                           np.asarray(inverse, dtype=np.int64).reshape(-1))
+
+
+def encode_text(values, *, normalised: bool = False) -> EncodedText:
+    """EncodedText of a column (`normalised=True` when it already holds normalised text)."""
+    distinct, codes = _encode(_to_arrow(values))
+    text = distinct if normalised else pc.fill_null(normalise(distinct).combine_chunks(), "")
+    return EncodedText(text, codes)
+
+
 def find_hits(df: pd.DataFrame, fields: Sequence[str], groups: Sequence[Group], *,
-              normalised: bool = False, evidence: bool = True, id_column: str = "op_id") -> pd.DataFrame:
+              normalised: bool = False, evidence: bool = True, id_column: str = "op_id",
+              encoded: Mapping[str, EncodedText] | None = None) -> pd.DataFrame:
     """Keyword hits: one row per (operation, field, group) with at least one whole-word match.
 
     Columns: op_id (the `id_column` values, any dtype), field, group, count (number of
     non-overlapping matches), match (the first matched words), context (those words with about
     40 normalised characters on each side). `normalised=True` when the fields already hold
-    normalised text. Fields absent from `df` are skipped. Each field is screened with one
-    combined pattern first; per-group counts and contexts are computed only on matching rows.
+    normalised text. Fields absent from `df` are skipped. Each field is screened on its distinct
+    texts (identical texts are normalised and searched once), with one combined pattern first;
+    per-group counts and contexts are computed only on the matching texts, then given to every
+    row holding them. `encoded` (field -> EncodedText, aligned with the rows of `df`) gives fields
+    already encoded: they are not read from `df`.
     """
+    encoded = encoded or {}
     union = _union_regex(groups)
     ids = pa.Table.from_pandas(df[[id_column]], preserve_index=False).column(0)
     to_pd = {pa.large_string(): STR_DTYPE, pa.string(): STR_DTYPE}.get
     frames = []
     for f in fields:
-        if f not in df.columns:
-            continue
-        text = _to_arrow(df[f]) if normalised else normalise(_to_arrow(df[f]))
-        text = pc.fill_null(text, "")
-        idx = pc.indices_nonzero(pc.match_substring_regex(text, union))
-        if len(idx) == 0:
-            continue
-        sub = text.take(idx)
-        sub_ids = ids.take(idx)
-        for g in groups:
-            sel = pc.indices_nonzero(pc.match_substring_regex(sub, g.regex))   # stops at the first match
-            if len(sel) == 0:
+        enc = encoded.get(f)
+        if enc is None:
+            if f not in df.columns:
                 continue
-            rows = sub.take(sel)
-            part = {"op_id": sub_ids.take(sel), "count": pc.count_substring_regex(rows, g.regex)}
+            enc = encode_text(df[f], normalised=normalised)
+        text, codes = enc.text, enc.codes
+        hit = np.flatnonzero(np.asarray(pc.match_substring_regex(text, union).to_numpy(zero_copy_only=False), bool))
+        if hit.size == 0:
+            continue
+        sub = text.take(pa.array(hit))
+        for g in groups:
+            sel = np.flatnonzero(np.asarray(pc.match_substring_regex(sub, g.regex).to_numpy(zero_copy_only=False),
+                                            bool))                    # stops at the first match
+            if sel.size == 0:
+                continue
+            texts = sub.take(pa.array(sel))
+            rows, at = _expand(codes, hit[sel], len(text))
+            take = pa.array(at)
+            part = {"op_id": ids.take(pa.array(rows)),
+                    "count": pc.count_substring_regex(texts, g.regex).take(take)}
             if evidence:
-                ext = pc.extract_regex(rows, _context_regex(g)).combine_chunks()
+                ext = pc.extract_regex(texts, _context_regex(g))
                 m = ext.field("m")
-                part["match"] = m
+                part["match"] = m.take(take)
                 part["context"] = pc.binary_join_element_wise(
-                    pc.utf8_trim(ext.field("pre"), " "), m, pc.utf8_trim(ext.field("post"), " "), _SPACE)
+                    pc.utf8_trim(ext.field("pre"), " "), m, pc.utf8_trim(ext.field("post"), " "), _SPACE).take(take)
             frame = pa.table(part).to_pandas(types_mapper=to_pd)
             frame["field"] = f
             frame["group"] = g.name
@@ -610,13 +673,14 @@ def actor_keys(actors_yaml: Mapping) -> dict[str, str]:
     return {k: a.name for a in compile_actors(actors_yaml) for k in a.keys + a.full_keys}
 
 
-def match_actors_detail(beneficiary: pd.Series, actors_yaml: Mapping | Sequence[Actor]) -> pd.DataFrame:
+def match_actors_detail(beneficiary: pd.Series, actors_yaml: Mapping | Sequence[Actor], *,
+                        encoded: EncodedText | None = None) -> pd.DataFrame:
     """Ecosystem actor found in each beneficiary name and the key that matched (or NA).
 
     Columns `actor` (actor name) and `actor_key` (the normalised words that matched), on the
     index of `beneficiary`. Whole words only. One combined pass finds the names that match any
     actor; each actor is then looked for on those names only; the longest match wins (ties: the
-    first actor of the file).
+    first actor of the file). `encoded`: the names already encoded (isnote.textsearch.encode_text).
     """
     actors = list(actors_yaml) if not isinstance(actors_yaml, Mapping) else compile_actors(actors_yaml)
     legal = [] if not isinstance(actors_yaml, Mapping) else (actors_yaml.get("legal_form_words") or [])
@@ -625,7 +689,9 @@ def match_actors_detail(beneficiary: pd.Series, actors_yaml: Mapping | Sequence[
                           "actor_key": pd.Series(pd.NA, index=index, dtype=STR_DTYPE)})
     if not actors or len(beneficiary) == 0:
         return empty
-    full = pc.fill_null(_to_arrow(normalise(beneficiary)), "")
+    # each distinct name is normalised and matched once, then given to every row holding it
+    enc = encoded if encoded is not None else encode_text(beneficiary)
+    full, codes = enc.text, enc.codes
     if legal:
         rx = _legal_regex(legal)
         stripped = pc.utf8_trim(pc.replace_substring_regex(pc.replace_substring_regex(full, rx, " "), " {2,}", " "), " ")
@@ -633,7 +699,7 @@ def match_actors_detail(beneficiary: pd.Series, actors_yaml: Mapping | Sequence[
         stripped = full
     rx_keys = [r for a in actors if (r := a.regex("keys"))]
     rx_full = [r for a in actors if (r := a.regex("full"))]
-    hit = np.zeros(len(beneficiary), dtype=bool)
+    hit = np.zeros(len(full), dtype=bool)
     if rx_keys:
         hit |= np.asarray(pc.match_substring_regex(stripped, "|".join(rx_keys)).to_numpy(zero_copy_only=False), bool)
     if rx_full:
@@ -651,7 +717,8 @@ def match_actors_detail(beneficiary: pd.Series, actors_yaml: Mapping | Sequence[
             r = a.regex(which)
             if not r:
                 continue
-            m = pc.extract_regex(sub[which], r"(?P<m>" + r + r")").combine_chunks()
+            m = pc.extract_regex(sub[which], r"(?P<m>" + r + r")")
+            m = m.combine_chunks() if isinstance(m, pa.ChunkedArray) else m
             words = np.asarray(m.field("m").to_pylist() if m.null_count < len(m) else [None] * len(m), dtype=object)
             valid = np.asarray(m.is_valid().to_numpy(zero_copy_only=False), bool)
             lengths = np.where(valid, pc.fill_null(pc.utf8_length(m.field("m")), 0).to_numpy(zero_copy_only=False), 0)
@@ -660,11 +727,12 @@ def match_actors_detail(beneficiary: pd.Series, actors_yaml: Mapping | Sequence[
             best_actor[better] = j
             best_key[better] = words[better]
     names = np.array([a.name for a in actors], dtype=object)
+    ok = best_actor >= 0
+    found, at = _expand(codes, rows[ok], len(full))
     actor = np.full(len(beneficiary), None, dtype=object)
     key = np.full(len(beneficiary), None, dtype=object)
-    ok = best_actor >= 0
-    actor[rows[ok]] = names[best_actor[ok]]
-    key[rows[ok]] = best_key[ok]
+    actor[found] = names[best_actor[ok]][at]
+    key[found] = best_key[ok][at]
     return pd.DataFrame({"actor": pd.Series(actor, index=index, dtype=STR_DTYPE),
                          "actor_key": pd.Series(key, index=index, dtype=STR_DTYPE)})
 
@@ -678,8 +746,16 @@ def match_actors(beneficiary: pd.Series, actors_yaml: Mapping) -> pd.Series:
 # fuzzy beneficiary names (continuations)
 
 
+@functools.lru_cache(maxsize=1 << 16)
 def _token_ratio(a: str, b: str) -> float:
+    # cached: the same pairs of words (« association », « insertion »...) come back across names
     return 1.0 if a == b else difflib.SequenceMatcher(None, a, b, autojunk=False).ratio()
+
+
+def _may_reach(a: str, b: str, threshold: float) -> bool:
+    """Whether two words' character ratio can reach `threshold`: the ratio is 2·M/(len a + len b)
+    with M <= the shorter length (difflib's real_quick_ratio), so unequal lengths bound it."""
+    return 2.0 * min(len(a), len(b)) / (len(a) + len(b)) >= threshold
 
 
 def token_set_similarity(a: str, b: str, token_threshold: float = 0.9) -> float:
@@ -696,7 +772,9 @@ def token_set_similarity(a: str, b: str, token_threshold: float = 0.9) -> float:
             free.remove(t)
             matched += 1
             continue
-        best = max(free, key=lambda u: _token_ratio(t, u), default=None)
+        # only words whose length allows the threshold can be the accepted best (same first best)
+        best = max((u for u in free if _may_reach(t, u, token_threshold)), key=lambda u: _token_ratio(t, u),
+                   default=None)
         if best is not None and _token_ratio(t, best) >= token_threshold:
             free.remove(best)
             matched += 1
@@ -724,16 +802,17 @@ def match_names(left: pd.Series, right: pd.Series, legal_form_words: Iterable[st
     fuzzy_rows = []
     if len(rest) and len(R):
         rkeys = R.drop_duplicates("key").reset_index(drop=True)
-        rtok = [set(k.split()) for k in rkeys["key"]]
+        rkey_list = rkeys["key"].tolist()
+        rtok = [set(k.split()) for k in rkey_list]
         for lid, lkey in zip(rest["left"], rest["key"]):       # small sets: candidates x retained
             ltok = set(lkey.split())
             for j, rt in enumerate(rtok):
                 # a Jaccard index >= threshold needs comparable numbers of words
                 if min(len(ltok), len(rt)) < threshold * max(len(ltok), len(rt)):
                     continue
-                score = token_set_similarity(lkey, rkeys.at[j, "key"])
+                score = token_set_similarity(lkey, rkey_list[j])
                 if score >= threshold:
-                    for rid in R.loc[R["key"] == rkeys.at[j, "key"], "right"]:
+                    for rid in R.loc[R["key"] == rkey_list[j], "right"]:
                         fuzzy_rows.append((lid, rid, round(score, 4), "similaire"))
     fuzzy = pd.DataFrame(fuzzy_rows, columns=["left", "right", "score", "how"])
     out = pd.concat([exact, fuzzy], ignore_index=True) if len(fuzzy) else exact
