@@ -750,6 +750,13 @@ def _slug(text: str) -> str:
     return t[:60] or "section"
 
 
+def _with_class(soup, name: str, *classes: str) -> list:
+    """Elements `name` carrying one of `classes`, in document order: what `soup.select("name.class")`
+    finds, five to ten times faster (soupsieve matched every element of the ~6,000 of the note)."""
+    wanted = set(classes)
+    return [el for el in soup.find_all(name) if wanted.intersection(el.get("class") or ())]
+
+
 def _captioned_markdown_tables(soup) -> None:
     """Static Markdown: a paragraph 'Tableau : caption' right before a table makes it a numbered table
     (and a following paragraph 'Source : ...' its source)."""
@@ -776,7 +783,7 @@ def _captioned_markdown_tables(soup) -> None:
 
 def _number_floats(soup, info: dict) -> None:
     n_tab = n_fig = 0
-    for fig in soup.select("figure.isn-table, figure.isn-figure"):
+    for fig in _with_class(soup, "figure", "isn-table", "isn-figure"):
         classes = fig.get("class", [])
         caption = fig.get("data-caption") or ""
         cap = fig.find("figcaption")
@@ -786,7 +793,7 @@ def _number_floats(soup, info: dict) -> None:
         if "isn-table" in classes:
             n_tab += 1
             label, anchor = f"Tableau {n_tab}", f"tableau-{n_tab}"
-            rows = len(fig.select("tbody tr"))
+            rows = sum(1 for tr in fig.find_all("tr") if any(p.name == "tbody" for p in tr.parents))
             if rows <= SMALL_TABLE_ROWS:
                 fig["class"] = classes + ["isn-small"]
         else:
@@ -812,7 +819,7 @@ def _number_floats(soup, info: dict) -> None:
 
 def _number_boxes(soup, info: dict) -> None:
     n = 0
-    for box in soup.select("aside.isn-box"):
+    for box in _with_class(soup, "aside", "isn-box"):
         n += 1
         cap = box.find(class_="isn-box-caption")
         caption = _NUMBERED_CAPTION.sub("", box.get("data-caption") or (cap.get_text(" ", strip=True) if cap else ""))
@@ -908,9 +915,9 @@ def postprocess(html: str, info: dict, *, allowed_images: set[str] | None = None
 
     soup = BeautifulSoup(html, "html.parser")
     main = soup.find("main") or soup
-    for a in soup.select("a.anchor-link"):
+    for a in _with_class(soup, "a", "anchor-link"):
         a.decompose()
-    for marker in soup.select("div.isn-insert"):
+    for marker in _with_class(soup, "div", "isn-insert"):
         marker.decompose()
     _captioned_markdown_tables(soup)
     printcheck.mark_wide_tables(soup)
