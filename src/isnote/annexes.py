@@ -290,8 +290,11 @@ def glossary_html(content_dir: Path | None = None) -> str:
 def resolve_refs(soup, info: dict) -> None:
     """Give every `a.isn-ref` the number of its target (« tableau 11 »); a reference whose target
     is missing becomes plain text and a warning."""
-    for a in soup.select("a.isn-ref[data-target]"):
-        target = soup.find(id=a["data-target"])
+    ids: dict = {}
+    for el in soup.find_all(id=True):                 # one pass, not one search of the note per reference
+        ids.setdefault(el["id"], el)
+    for a in soup.find_all("a", class_="isn-ref", attrs={"data-target": True}):
+        target = ids.get(a["data-target"])
         number = target.get("data-number") if target is not None else None
         if number:
             if a.get("data-form") == "num":

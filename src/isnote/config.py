@@ -6,6 +6,7 @@ runs on different datasets never mix (each has its own `output_dir`).
 
 from __future__ import annotations
 
+import copy
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,6 +26,13 @@ KERNEL_NAME = "isnote"
 REQUIRED_KEYS = ("output_dir", "current_wave", "waves", "inputs", "mapping", "review_register")
 
 
+# Parsed YAML by file text: the note assembly reads the same parameter files some thirty times, and
+# PyYAML parsing them cost a quarter of an HTML-only assembly. Keyed by the text itself (no stale
+# entry after an edit, whatever the file's dates); callers get their own copy.
+_YAML_CACHE: dict[str, Any] = {}
+_YAML_CACHE_SIZE = 64
+
+
 def load_yaml(path: str | Path) -> Any:
     """Read a YAML file (safe, with bounded alias expansion: see params_schema.BoundedLoader)."""
     from .input_guard import require_regular_file
@@ -33,8 +41,13 @@ def load_yaml(path: str | Path) -> Any:
     path = Path(path)
     try:
         require_regular_file(path, path)
-        with path.open(encoding="utf-8") as fh:
-            return safe_load(fh)
+        text = path.read_text(encoding="utf-8")
+        if text not in _YAML_CACHE:
+            data = safe_load(text)
+            if len(_YAML_CACHE) >= _YAML_CACHE_SIZE:
+                _YAML_CACHE.pop(next(iter(_YAML_CACHE)))
+            _YAML_CACHE[text] = data
+        return copy.deepcopy(_YAML_CACHE[text])
     except FileNotFoundError:
         raise InputError(path, "fichier introuvable") from None
     except UnicodeDecodeError as exc:

@@ -206,15 +206,18 @@ ROUNDING_NOTE = ("Montants et parts arrondis ; les totaux sont calculés sur les
 def add_rounding_notes(soup) -> int:
     """Add the rounding note under every table whose total row sums rounded decimal values."""
     n = 0
-    for fig in soup.select("figure.isn-table"):
-        total = fig.select_one("tr.total")
-        if total is None or fig.select_one("p.isn-rounding") is not None:
+    # find_all/find by name and class rather than CSS selectors: the same elements, several times
+    # faster on the ~6,000 elements of the note
+    for fig in soup.find_all("figure", class_="isn-table"):
+        total = fig.find("tr", class_="total")
+        if total is None or fig.find("p", class_="isn-rounding") is not None:
             continue
-        if not any("," in td.get_text() for td in fig.select("tbody td")):
+        if not any("," in td.get_text() for td in fig.find_all("td")
+                   if any(p.name == "tbody" for p in td.parents)):
             continue                                  # whole numbers add up exactly
         note = soup.new_tag("p", attrs={"class": "source isn-rounding"})
         note.string = ROUNDING_NOTE
-        source = fig.select_one("p.source")
+        source = fig.find("p", class_="source")
         (source.insert_before(note) if source is not None else fig.append(note))
         n += 1
     return n

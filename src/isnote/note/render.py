@@ -1,22 +1,13 @@
-"""Assembly of the note: `<out>/note.html` (self-contained), `<out>/note.pdf` (WeasyPrint, A4),
-`<out>/ramo_14_5.txt`, and a reviewer HTML (code + outputs) next to each executed notebook.
-
-Order of the note: title block, table of contents, static sections (`content/*.md`, Markdown with
-`{{ }}` placeholders rendered by isnote.narrative), the executed notebooks' markdown cells and
-rich outputs in order (no code, no parameters cell, no stream/stderr/plain-text output, no cell
-tagged `hide-in-note`), project sheets of the emblematic operations, annexes A (list of retained
-operations, searchable and sortable), B (method) and C (provenance).
-
-Sections are numbered from the headings (an explicit number such as "4.1" is kept, otherwise the
-next number is given); tables and figures are numbered in document order from `data-caption`.
-French typography is applied to the text nodes at the end. The output is deterministic except
-for the run date and the provenance block.
+"""Rendering of the note: the notebook cells the note shows (markdown cells and rich outputs of the
+executed notebooks, static sections, synthesis and closing sections, project sheets, annexes), the
+HTML blocks built from data (project sheets, Annex A, the method annex of the technical annex) and
+their export through the note's nbconvert template. Data comes from isnote.note.data; numbering,
+typography, sanitising and the PDF are isnote.note.post.
 """
 
 from __future__ import annotations
 
 import datetime as _dt
-import json
 import re
 from pathlib import Path
 from typing import Any, Iterable, Mapping
@@ -24,17 +15,16 @@ from typing import Any, Iterable, Mapping
 import nbformat
 import pandas as pd
 
-from . import (annexes, editorial, frwords, narrative, printcheck, provenance, readertext, sections, techannex,
-               typography)
-from .atomic import write_bytes, write_text
-from .config import PROJECT_ROOT, Layout, Params, resolve
-from .display import esc
-from .errors import InputError, IsnoteError
-from .frdates import numeric_date as _date_fr
-from .frnum import fmt_eur, fmt_int
-from .labels import dataset_label
+from .. import annexes, editorial, frwords, narrative, provenance, readertext, sections
+from ..config import PROJECT_ROOT, Layout, Params, resolve
+from ..display import esc
+from ..errors import InputError
+from ..frdates import numeric_date as _date_fr
+from ..frnum import fmt_eur, fmt_int
+from ..labels import dataset_label
+from .data import NoteError, _category_labels, _flatten_funnel, _meta_entries, _read_json, emblematic, notebook_paths
 
-TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
+TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "templates"
 NOTE_TEMPLATE = "note"
 REVIEW_TEMPLATE = "review"
 CONTENT_DIR = PROJECT_ROOT / "content"
@@ -46,54 +36,6 @@ DROP_TAGS = frozenset({"hide-in-note", "parameters", "injected-parameters", "rem
 KEEP_MIMES = ("text/html", "text/markdown", "image/png", "image/jpeg", "image/svg+xml")
 FICHES_MARKER_RE = re.compile(r'<div[^>]*data-isn-insert="fiches"[^>]*>\s*</div>')
 SMALL_TABLE_ROWS = 25
-
-NOTEBOOK_GLOB = "[0-9][0-9]_*.ipynb"
-
-
-class NoteError(IsnoteError):
-    """The note cannot be assembled (no executed notebook, unreadable notebook...)."""
-
-
-# --------------------------------------------------------------------------------------------
-# inputs of the assembly
-
-
-def notebook_paths(layout: Layout) -> list[Path]:
-    """Executed notebooks of the run, in order (NN_name.ipynb)."""
-    return sorted(layout.notebooks.glob(NOTEBOOK_GLOB))
-
-
-def read_key_figures(layout: Layout) -> dict:
-    """Merged key figures: `<out>/key_figures.json`, else the fragments written so far."""
-    from .keyfigures import merge_fragments
-
-    if layout.key_figures.is_file():
-        try:
-            return json.loads(layout.key_figures.read_text(encoding="utf-8"))
-        except ValueError as exc:
-            raise InputError(layout.key_figures, f"JSON illisible ({exc})") from None
-    return merge_fragments(layout.state / "key_figures")
-
-
-def _read_json(path: Path, default: Any = None) -> Any:
-    if not path.is_file():
-        return default
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except ValueError as exc:
-        raise InputError(path, f"JSON illisible ({exc})") from None
-
-
-def read_retained(layout: Layout) -> pd.DataFrame | None:
-    """Retained operations: `<out>/clean/retained.parquet`, else `<out>/tables/retained_operations.csv`."""
-    parquet = layout.clean / "retained.parquet"
-    if parquet.is_file():
-        return pd.read_parquet(parquet)
-    csv = layout.tables / "retained_operations.csv"
-    if csv.is_file():
-        return pd.read_csv(csv, dtype={"op_id": "string", "os": "string", "axe": "string", "wave": "string"})
-    return None
-
 
 # --------------------------------------------------------------------------------------------
 # small formatting helpers (French)
@@ -230,37 +172,6 @@ FICHE_FIELDS = (
 )
 NOT_GIVEN = "non renseigné"
 
-
-def _category_labels(params: Params) -> dict:
-    try:
-        typology = params.yaml("typology") if params.get("typology") else {}
-    except InputError:
-        typology = {}
-    return {k: v.get("label", k) for k, v in ((typology or {}).get("categories") or {}).items()}
-
-
-def _category_order(params: Params) -> list:
-    try:
-        typology = params.yaml("typology") if params.get("typology") else {}
-    except InputError:
-        typology = {}
-    return list((typology or {}).get("order") or [])
-
-
-def emblematic(retained: pd.DataFrame, params: Params) -> pd.DataFrame:
-    """Retained operations of the current wave flagged `emblematique == "oui"`, in category order."""
-    if retained is None or "emblematique" not in retained.columns:
-        return pd.DataFrame()
-    # the register says "oui"; retained.parquet (typology) carries it as a boolean
-    flag = retained["emblematique"].astype("string").str.strip().str.lower().isin(["oui", "true"]).fillna(False)
-    rows = retained[flag]
-    if "wave" in rows.columns:
-        rows = rows[rows["wave"].astype("string") == str(params["current_wave"])]
-    order = {c: i for i, c in enumerate(_category_order(params))}
-    key = rows.get("categorie", pd.Series(index=rows.index, dtype="string")).map(order).fillna(len(order))
-    rows = rows.assign(_order=key.astype("int64"))
-    by = ["_order"] + [c for c in ("programme", "op_id") if c in rows.columns]
-    return rows.sort_values(by, kind="stable").drop(columns="_order")
 
 
 def _val(row: Mapping, col: str) -> Any:
@@ -438,23 +349,6 @@ def _simple_table(caption: str, headers: Iterable[str], rows: Iterable[Iterable[
             f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>{src}</figure>")
 
 
-def _meta_entries(meta: Any) -> list[dict]:
-    """Files described by ingest_meta.json, whatever its exact layout (list or dict of dicts)."""
-    out: list[dict] = []
-
-    def walk(node, name):
-        if isinstance(node, Mapping):
-            if "path" in node:
-                out.append({"name": name, **node})
-                return
-            for k, v in node.items():
-                walk(v, f"{name}.{k}" if name else str(k))
-        elif isinstance(node, list):
-            for v in node:
-                walk(v, name)
-
-    walk(meta, "")
-    return out
 
 
 def annex_method_html(params: Params, layout: Layout) -> str:
@@ -496,7 +390,7 @@ def annex_method_html(params: Params, layout: Layout) -> str:
         groups = {}
     parts.append("<p>Les motifs sont des expressions régulières appliquées au texte normalisé "
                  "(minuscules, sans accents ni apostrophes) et reconnus en mots entiers.</p>")
-    from .textsearch import group_is_strong
+    from ..textsearch import group_is_strong
     rows = [(g.get("label", k), "oui" if group_is_strong(g) else "non", g.get("criterion", "") or "",
              "<br>".join(f"<code>{esc(p)}</code>" for p in g.get("patterns", [])))
             for k, g in groups.items()]
@@ -557,16 +451,6 @@ def annex_method_html(params: Params, layout: Layout) -> str:
         parts.append("<p>La liste des contrôles de cohérence n’est pas disponible pour ce calcul.</p>")
     return '<section class="isn-annex">' + "".join(parts) + "</section>"
 
-
-def _flatten_funnel(node: Mapping, prefix: str = "") -> dict:
-    """funnel.json per programme may nest the current wave: flatten to step -> number."""
-    out: dict = {}
-    for k, v in node.items():
-        if isinstance(v, Mapping):
-            out.update(_flatten_funnel(v, ""))
-        else:
-            out[f"{prefix}{k}"] = v
-    return out
 
 
 # --------------------------------------------------------------------------------------------
@@ -688,7 +572,6 @@ def _single_parse_exporter():
 
 
 _NOTE_EXPORTER: list = []   # one per process: its Jinja templates are compiled once
-_WARMED: list = []          # warm_up() done in this process
 
 
 def _note_exporter():
@@ -722,301 +605,3 @@ def _page_css(tinfo: dict) -> str:
             if tinfo["synthetic"] else "")
     return (f"@page {{ @top-center {{ content: {_css_string(tinfo['running_title'])}; }} {left} }}\n"
             "@page :first { @top-center { content: none; } }")
-
-
-# --- post-processing --------------------------------------------------------------------------
-
-_NUM_HEADING = re.compile(r"^\s*(\d+(?:\.\d+)*)\.?\s+(.*)$", re.S)
-# "Tableau 3 – ", "Tableau – ", "Figure : " written by an author: the assembly numbers captions itself
-_NUMBERED_CAPTION = re.compile(r"^\s*(?:Tableau|Figure|Encadré)\s*(?:n°\s*)?\d*\s*[–—:-]\s*", re.I)
-
-
-def _slug(text: str) -> str:
-    import unicodedata
-
-    t = unicodedata.normalize("NFKD", text)
-    t = "".join(ch for ch in t if not unicodedata.combining(ch)).lower()
-    t = re.sub(r"[^a-z0-9]+", "-", t).strip("-")
-    return t[:60] or "section"
-
-
-def _captioned_markdown_tables(soup) -> None:
-    """Static Markdown: a paragraph 'Tableau : caption' right before a table makes it a numbered table
-    (and a following paragraph 'Source : ...' its source)."""
-    for p in list(soup.find_all("p")):
-        text = p.get_text(" ", strip=True)
-        m = re.match(r"^Tableau\s*:\s*(.+)$", text, re.S)
-        if not m:
-            continue
-        table = p.find_next_sibling()
-        if table is None or table.name != "table":
-            continue
-        caption = m.group(1).strip()
-        fig = soup.new_tag("figure", attrs={"class": "isn-table", "data-caption": caption})
-        cap = soup.new_tag("figcaption")
-        cap.string = caption
-        fig.append(cap)
-        after = table.find_next_sibling()
-        p.replace_with(fig)
-        fig.append(table.extract())
-        if after is not None and after.name == "p" and re.match(r"^Source\s*:", after.get_text(" ", strip=True)):
-            after["class"] = "source"
-            fig.append(after.extract())
-
-
-def _number_floats(soup, info: dict) -> None:
-    n_tab = n_fig = 0
-    for fig in soup.select("figure.isn-table, figure.isn-figure"):
-        classes = fig.get("class", [])
-        caption = fig.get("data-caption") or ""
-        cap = fig.find("figcaption")
-        if not caption and cap is not None:
-            caption = cap.get_text(" ", strip=True)
-        caption = _NUMBERED_CAPTION.sub("", caption)
-        if "isn-table" in classes:
-            n_tab += 1
-            label, anchor = f"Tableau {n_tab}", f"tableau-{n_tab}"
-            rows = len(fig.select("tbody tr"))
-            if rows <= SMALL_TABLE_ROWS:
-                fig["class"] = classes + ["isn-small"]
-        else:
-            n_fig += 1
-            label, anchor = f"Figure {n_fig}", f"figure-{n_fig}"
-        if cap is None:
-            cap = soup.new_tag("figcaption")
-            if "isn-table" in classes:
-                fig.insert(0, cap)
-            else:
-                img = fig.find("img")
-                (img.insert_after(cap) if img is not None else fig.append(cap))
-        cap.clear()
-        lab = soup.new_tag("span", attrs={"class": "isn-caption-label"})
-        lab.string = label
-        cap.append(lab)
-        cap.append(f" – {caption}")
-        fig["data-number"] = label
-        if not fig.get("id"):
-            fig["id"] = anchor
-    info["tables"], info["figures"] = n_tab, n_fig
-
-
-def _number_boxes(soup, info: dict) -> None:
-    n = 0
-    for box in soup.select("aside.isn-box"):
-        n += 1
-        cap = box.find(class_="isn-box-caption")
-        caption = _NUMBERED_CAPTION.sub("", box.get("data-caption") or (cap.get_text(" ", strip=True) if cap else ""))
-        if cap is None:
-            cap = soup.new_tag("p", attrs={"class": "isn-box-caption"})
-            box.insert(0, cap)
-        cap.clear()
-        lab = soup.new_tag("span", attrs={"class": "isn-caption-label"})
-        lab.string = f"Encadré {n}"
-        cap.append(lab)
-        cap.append(f" – {caption}")
-    info["boxes"] = n
-
-
-def _number_headings(soup, main, info: dict) -> list[tuple[int, str, str, str]]:
-    """Number h1-h3 of the body; returns TOC entries (level, number, title, id)."""
-    counters = [0, 0, 0]
-    seen_ids = {t["id"] for t in soup.find_all(id=True) if t.name not in ("h1", "h2", "h3")}
-    entries = []
-    last: tuple = ()
-    seen_numbers: set[tuple] = set()
-    for h in main.find_all(["h1", "h2", "h3"]):
-        level = int(h.name[1])
-        text = h.get_text(" ", strip=True)
-        if h.has_attr("data-nonum"):
-            hid = h.get("id") or _slug(text)
-            number, title = "", text
-        else:
-            m = _NUM_HEADING.match(text)
-            if m:
-                nums = [int(x) for x in m.group(1).split(".")]
-                title = m.group(2).strip()
-                counters = (nums + [0, 0, 0])[:3]
-            else:
-                counters[level - 1] += 1
-                for i in range(level, 3):
-                    counters[i] = 0
-                nums = counters[:level]
-                title = text
-            if len(nums) > 1 and tuple(nums[:-1]) not in seen_numbers:
-                info["warnings"].append(f"section {'.'.join(map(str, nums))} (« {title} ») sans titre de "
-                                        f"niveau supérieur {'.'.join(map(str, nums[:-1]))} : ajouter un titre "
-                                        f"« {'#' * (len(nums) - 1)} {'.'.join(map(str, nums[:-1]))}. … »")
-                seen_numbers.add(tuple(nums[:-1]))
-            seen_numbers.add(tuple(nums))
-            if tuple(nums) <= last:
-                info["warnings"].append(f"numérotation des sections non croissante : {'.'.join(map(str, nums))} "
-                                        f"après {'.'.join(map(str, last))} (« {title} »)")
-            last = tuple(nums)
-            number = ".".join(map(str, nums))
-            hid = "sec-" + "-".join(map(str, nums))
-            h.clear()
-            span = soup.new_tag("span", attrs={"class": "isn-secnum"})
-            span.string = number + ("." if len(nums) == 1 else "")
-            h.append(span)
-            h.append(" " + title)
-        base, k = hid, 2
-        while hid in seen_ids:
-            hid = f"{base}-{k}"
-            k += 1
-        seen_ids.add(hid)
-        h["id"] = hid
-        entries.append((level, number, title, hid))
-    return entries
-
-
-def _fill_toc(soup, entries) -> None:
-    toc = soup.find(id="sommaire-liste")
-    if toc is None:
-        return
-    for level, number, title, hid in entries:
-        if level > 2:
-            continue
-        li = soup.new_tag("li", attrs={"class": f"toc-l{level}"})
-        a = soup.new_tag("a", href=f"#{hid}")
-        if number:
-            num = soup.new_tag("span", attrs={"class": "toc-num"})
-            num.string = number + ("." if level == 1 else "")
-            a.append(num)
-            a.append(" ")
-        a.append(title)
-        li.append(a)
-        toc.append(li)
-
-
-def postprocess(html: str, info: dict, *, allowed_images: set[str] | None = None,
-                scripts: Iterable[str] = ()) -> str:
-    """Number, link and tidy the exported note, then sanitise it (isnote.htmlguard): only the run's
-    own images (`allowed_images`: digests) and scripts (`scripts`), internal links, a CSP."""
-    from bs4 import BeautifulSoup
-
-    from .htmlguard import sanitize
-
-    soup = BeautifulSoup(html, "html.parser")
-    main = soup.find("main") or soup
-    for a in soup.select("a.anchor-link"):
-        a.decompose()
-    for marker in soup.select("div.isn-insert"):
-        marker.decompose()
-    _captioned_markdown_tables(soup)
-    printcheck.mark_wide_tables(soup)
-    readertext.add_rounding_notes(soup)
-    _number_floats(soup, info)
-    annexes.resolve_refs(soup, info)
-    _number_boxes(soup, info)
-    entries = _number_headings(soup, main, info)
-    _fill_toc(soup, entries)
-    info["sections"] = [f"{n} {t}".strip() for lvl, n, t, _ in entries if lvl == 1]
-    typography.apply_soup(soup)
-    frwords.apply_soup(soup)
-    info["tool_talk"] = readertext.tool_talk("\n".join(readertext.note_text_nodes(soup)))
-    if info["tool_talk"]:
-        info["warnings"].append("termes techniques dans le texte de la note : "
-                                + ", ".join(f"« {t} »" for t, _ in info["tool_talk"][:10]))
-    sanitize(soup, allowed_images, scripts, info)
-    return str(soup)
-
-
-# --- PDF and reviewer view ---------------------------------------------------------------------
-
-
-def write_pdf(html: str, target: Path) -> list[dict]:
-    """PDF from the note HTML (print CSS, A4); no network access. Returns the tables wider than
-    the text block found in the laid-out pages (isnote.printcheck)."""
-    from weasyprint import HTML
-    from weasyprint.urls import URLFetcher
-
-    fetcher = URLFetcher(allowed_protocols=["data"])
-    document = HTML(string=html, base_url=str(target.parent), url_fetcher=fetcher).render()
-    found = printcheck.overflows(document)
-    write_bytes(target, document.write_pdf())
-    return found
-
-
-def build_companion(path: Path, params: Params | None = None) -> Path:
-    """Reviewer view of one executed notebook: `NN_name.html` next to it, code and outputs."""
-    synthetic = bool(params.get("synthetic")) if params is not None else False
-    label = dataset_label(params)
-    nb = nbformat.read(str(path), as_version=4)
-    exp = _exporter(REVIEW_TEMPLATE, embed_images=False)
-    body, _ = exp.from_notebook_node(nb, resources={
-        "metadata": {"name": path.stem},
-        "isnote": {"notebook": path.name, "synthetic": synthetic, "dataset_label": label}})
-    target = path.with_suffix(".html")
-    write_text(target, body)
-    return target
-
-
-def build_companions(layout: Layout, params: Params | None = None) -> list[Path]:
-    """Reviewer view: `<out>/notebooks/NN_name.html` with code and outputs, readable offline."""
-    return [build_companion(path, params) for path in notebook_paths(layout)]
-
-
-def ramo_path(layout: Layout) -> Path:
-    return layout.root / "ramo_14_5.txt"
-
-
-def build(params: Params, layout: Layout | None = None, *, pdf: bool = True, companions: bool = True,
-          run_date: _dt.datetime | None = None, content_dir: Path | None = None) -> dict:
-    """Assemble the note of a run whose notebooks have been executed into `<out>/notebooks/`.
-
-    Writes note.html, note.pdf (unless pdf=False), ramo_14_5.txt, provenance.json and the
-    reviewer HTML of each notebook (unless companions=False). Returns what was written and a few
-    counts (sections, tables, figures, fiches, warnings).
-    """
-    layout = layout or params.layout
-    when = provenance.run_datetime(run_date)
-    kf = read_key_figures(layout)
-    retained = read_retained(layout)
-    info: dict = {"warnings": []}
-    if retained is None:
-        info["warnings"].append("table des opérations retenues absente : pas de fiches ni d'annexe A")
-
-    nb = assemble(params, layout, kf, retained=retained, when=when, content_dir=content_dir, info=info)
-    tinfo = title_info(params, when)
-    from .htmlguard import run_images
-    js = (TEMPLATES_DIR / NOTE_TEMPLATE / "annex.js").read_text(encoding="utf-8")
-    html = postprocess(export_note_html(nb, tinfo), info, allowed_images=run_images(layout.figures, [nb]),
-                       scripts=[js])
-    write_text(layout.note_html, html)
-    result: dict = {"html": layout.note_html}
-
-    prov = info.pop("provenance")
-    provenance.write_json(prov, layout.root / "provenance.json")
-    result["provenance"] = layout.root / "provenance.json"
-    result["technical_annex"] = techannex.write(
-        layout, method_html=annex_method_html(params, layout),
-        provenance_html=provenance.render_html(prov, run_label(when)),
-        tool_talk=info.get("tool_talk", ()), editorial=info.get("editorial"), title=tinfo["title"])
-
-    ramo = narrative.ramo_text(params, kf)
-    write_text(ramo_path(layout), ramo)
-    result.update(ramo=ramo_path(layout), ramo_chars=len(ramo.rstrip("\n")), ramo_limit=narrative.ramo_limit(params))
-
-    if pdf:
-        result["print_overflows"] = write_pdf(html, layout.note_pdf)
-        info["warnings"].extend(printcheck.messages(result["print_overflows"]))
-        result["pdf"] = layout.note_pdf
-    if companions:
-        result["companions"] = build_companions(layout, params)
-    result.update(info)
-    return result
-
-
-def warm_up() -> None:
-    """Do once, ahead (while the notebooks run), what the first assembly of a process pays for:
-    compile the note template, load the fonts and the style sheets of the PDF engine."""
-    _note_exporter()
-    if _WARMED:                     # done already in this process
-        return
-    from weasyprint import HTML
-
-    css = (TEMPLATES_DIR / NOTE_TEMPLATE / "note.css").read_text(encoding="utf-8")
-    HTML(string=f"<html><head><style>{css}</style></head><body><h1>Titre</h1><p>Texte <b>gras</b> "
-                f"<i>italique</i> <code>code</code></p><table><tr><th>a</th><td class='num'>1</td></tr>"
-                "</table></body></html>").render()
-    _WARMED.append(True)
