@@ -31,10 +31,10 @@ from . import entrypoint
 from .config import NOTEBOOKS_DIR, load_params
 from .run_execute import (KernelPool, StepFailed, assemble, dataset_notice, preload_assembly,  # noqa: F401
                           run_notebook, side_tasks, start_side_tasks)
-from .run_plan import (STAGES, STEPS, Step, absent_programme_steps, code_hash, first_stage,  # noqa: F401
+from .run_plan import (STAGES, STEPS, Step, absent_programme_steps, code_hash, first_stage, lanes,  # noqa: F401
                        plan as _plan, save_import_cache, write_state)
 from .run_publish import (SNAPSHOT_ENV, drop_step_outputs, end_run, lock_stage, publish,  # noqa: F401
-                          remove_abandoned_stages, snapshot_register, stage_path)
+                          remove_abandoned_stages, snapshot_register, stage_path, staged_params as staged)
 
 PARALLEL = {"typology", "fse", "iej"}     # the steps whose retained counts stepcheck compares
 
@@ -92,7 +92,7 @@ def run(params_path: str | None = None, *, force: bool = False, pdf: bool = True
     # -- execute: every kernel the run needs starts now, while the previous outputs are copied
     own_pool = pool is None
     if own_pool:
-        pool = KernelPool([s for s in STEPS if s.name in todo], first=first_stage(todo, STAGES))
+        pool = KernelPool([s for s in STEPS if s.name in todo], first=first_stage(todo, STAGES), stages=STAGES)
     side_proc = closer = preload = None
     if "assemble" in todo:   # import the assembly's heavy libraries while the notebooks run
         preload = pool.submit(preload_assembly)
@@ -101,7 +101,7 @@ def run(params_path: str | None = None, *, force: bool = False, pdf: bool = True
             shutil.copytree(final, stage, symlinks=True)
         else:
             stage.mkdir(parents=True)
-        staged_params = load_params(params.source, output_dir=stage)
+        staged_params = staged(params, stage)
         layout = staged_params.layout.ensure()
         _run_stages(todo, keys, state, summary, staged_params, stage, pool, progress)
 
@@ -186,13 +186,16 @@ def _run_stages(todo, keys, state, summary, params, stage: Path, pool, progress)
         t = time.perf_counter()
         if progress is not None:
             progress(", ".join(s.name for s in steps))
-        if len(steps) == 1:
-            run_notebook(steps[0], params, stage, pool.get(steps[0].name), NOTEBOOKS_DIR)
+        groups = [[by_name[n] for n in lane] for lane in lanes([s.name for s in steps])]
+
+        def run_lane(lane: list[Step]) -> None:     # steps sharing a kernel, one after the other
+            for step in lane:
+                run_notebook(step, params, stage, pool.get(step.name), NOTEBOOKS_DIR)
+        if len(groups) == 1:
+            run_lane(groups[0])
         else:
-            with ThreadPoolExecutor(max_workers=len(steps)) as threads:
-                futures = [threads.submit(run_notebook, s, params, stage, pool.get(s.name), NOTEBOOKS_DIR)
-                           for s in steps]
-                for f in futures:
+            with ThreadPoolExecutor(max_workers=len(groups)) as threads:
+                for f in [threads.submit(run_lane, lane) for lane in groups]:
                     f.result()
         for step in steps:
             state[step.name] = keys[step.name]

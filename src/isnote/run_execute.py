@@ -16,7 +16,7 @@ from pathlib import Path
 
 from .config import KERNEL_NAME, NOTEBOOKS_DIR, Params, work_root
 from .errors import IsnoteError
-from .run_plan import Step, notebook_imports
+from .run_plan import STAGES, Step, lanes, notebook_imports
 
 
 class StepFailed(IsnoteError):
@@ -25,42 +25,55 @@ class StepFailed(IsnoteError):
         self.notebook = notebook
 
 
-def warm_up_code(step: Step, notebooks_dir: Path | None = None) -> str:
-    """What a step's kernel imports while it waits: the library modules its notebook imports."""
-    nb = (notebooks_dir or NOTEBOOKS_DIR) / step.notebook
-    mods = sorted(notebook_imports(nb)) if nb.is_file() else []
+def warm_up_code(steps, notebooks_dir: Path | None = None) -> str:
+    """What a kernel imports while it waits: the library modules its notebooks import."""
+    steps = [steps] if isinstance(steps, Step) else steps
+    mods: set[str] = set()
+    for step in steps:
+        nb = (notebooks_dir or NOTEBOOKS_DIR) / step.notebook
+        mods |= notebook_imports(nb) if nb.is_file() else set()
     return ("import pandas, pyarrow.parquet\nimport isnote.notebook\nisnote.notebook.exit_with_parent()\n"
-            + "\n".join(f"import isnote.{m}" for m in mods))
+            + "\n".join(f"import isnote.{m}" for m in sorted(mods)))
 
 
 class KernelPool:
     """Kernels started (and warmed up) ahead of the steps that will use them.
 
     Starting a kernel and importing pandas/matplotlib costs about a second per notebook; doing it
-    while the previous steps run takes it off the critical path.
+    while the previous steps run takes it off the critical path. Steps of a stage that share a
+    kernel (`run_plan.lanes`) get one kernel, started for the first of them.
     """
 
-    def __init__(self, steps: list[Step], first: set[str] | None = None, env: dict | None = None):
+    def __init__(self, steps: list[Step], first: set[str] | None = None, env: dict | None = None,
+                 stages=None):
         """`first`: the steps of the first stage to run; their kernels start at once, the others
         once those are ready (so that they do not slow the first stage down). `env`: the kernels'
-        environment (default: this process's)."""
+        environment (default: this process's). `stages`: default run_plan.STAGES."""
         from jupyter_client.manager import KernelManager
 
         first = set(first or ([steps[0].name] if steps else []))
+        by_name = {s.name: s for s in steps}
+        groups: list[list[str]] = []
+        for names in stages or STAGES:
+            groups += lanes([n for n in names if n in by_name])
+        grouped = {n for g in groups for n in g}
+        groups += [[s.name] for s in steps if s.name not in grouped]
+        groups.sort(key=lambda g: [s.name for s in steps].index(g[0]))
+        self._host = {n: g[0] for g in groups for n in g}
         self._kms: dict[str, object] = {}
         self._pool = ThreadPoolExecutor(max_workers=max(2, len(first)))
         self._futures = {}
         leaders = []
-        for step in steps:
+        for group in groups:
             km = KernelManager(kernel_name=KERNEL_NAME)
-            self._kms[step.name] = km
-            code = warm_up_code(step)
-            if step.name in first:
+            self._kms[group[0]] = km
+            code = warm_up_code([by_name[n] for n in group])
+            if set(group) & first:
                 fut = self._pool.submit(self._start, km, code, env)
                 leaders.append(fut)
             else:
                 fut = self._pool.submit(self._start_after, list(leaders), km, code, env)
-            self._futures[step.name] = fut
+            self._futures[group[0]] = fut
 
     @classmethod
     def _start_after(cls, leaders, km, code: str, env: dict | None = None) -> None:
@@ -91,6 +104,8 @@ class KernelPool:
         return fut
 
     def get(self, name: str):
+        """The started kernel of step `name` (None if it failed to start: papermill starts one)."""
+        name = self._host.get(name, name)
         fut = self._futures.get(name)
         if fut is None:
             return None
@@ -156,6 +171,8 @@ def run_notebook(step: Step, params: Params, out_root: Path, km=None, notebooks_
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = target.with_name(f".{target.stem}.running.ipynb")
     extra = {"km": km} if km is not None else {}
+    if km is not None:
+        reset_namespace(km)
     try:
         pm.execute_notebook(
             str((notebooks_dir or NOTEBOOKS_DIR) / step.notebook), str(tmp),
@@ -173,6 +190,18 @@ def run_notebook(step: Step, params: Params, out_root: Path, km=None, notebooks_
         raise StepFailed(f"étape « {step.name} » ({step.notebook}), cellule {exc.exec_count} : "
                          f"{exc.ename}: {exc.evalue}", tmp) from None
     os.replace(tmp, target)
+
+
+def reset_namespace(km) -> None:
+    """Empty the user namespace of a kernel that ran another notebook (or this one, in the preview):
+    a notebook sees only its own names; the imported modules stay loaded."""
+    kc = km.client()
+    kc.start_channels()
+    try:
+        kc.execute_interactive("get_ipython().reset(new_session=False, aggressive=False)", timeout=60,
+                               store_history=False, output_hook=lambda msg: None)
+    finally:
+        kc.stop_channels()
 
 
 OS_ERRORS = ("OSError", "PermissionError", "FileNotFoundError", "IsADirectoryError", "NotADirectoryError",

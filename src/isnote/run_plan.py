@@ -61,6 +61,20 @@ STEPS: tuple[Step, ...] = (
 # typology and the two results notebooks only read the clean tables, the candidates and the
 # register: they run side by side
 STAGES: tuple[tuple[str, ...], ...] = (("ingest",), ("screening",), ("typology", "fse", "iej"))
+# a step run right after another of its stage, in that step's kernel (its namespace reset first):
+# on two cores a third kernel only adds its start-up (about 2 s of CPU) to the run
+SHARED_KERNEL: dict[str, str] = {"iej": "typology"}
+
+
+def lanes(names) -> list[list[str]]:
+    """The steps of a stage (names, in order) grouped by kernel: a step whose SHARED_KERNEL host
+    is in the same group runs after it, in its kernel; each lane runs beside the others."""
+    names = list(names)
+    out: dict[str, list[str]] = {}
+    for name in names:
+        host = SHARED_KERNEL.get(name)
+        out.setdefault(host if host in names else name, []).append(name)
+    return list(out.values())
 
 
 # ---------------------------------------------------------------- the import graph

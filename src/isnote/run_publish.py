@@ -55,7 +55,18 @@ def snapshot_register(params: Params, target: Path) -> Params:
     shutil.copyfile(source, target)
     os.environ[SNAPSHOT_ENV[0]] = str(target)
     os.environ[SNAPSHOT_ENV[1]] = str(source)
+    if isinstance(params.get("review_register"), str):   # what load_params would now give, unparsed again
+        snap = Params({**params, "review_register": str(target)}, params.source)
+        snap.register_source = source
+        return snap
     return load_params(params.source)
+
+
+def staged_params(params: Params, stage: Path) -> Params:
+    """The run's parameters writing into `stage` (as `load_params(source, output_dir=stage)`)."""
+    staged = Params({**params, "output_dir": str(stage)}, params.source)
+    staged.register_source = getattr(params, "register_source", None)
+    return staged
 
 
 def end_run(build_root: Path, stage: Path, lock) -> None:
