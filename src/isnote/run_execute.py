@@ -89,7 +89,8 @@ class KernelPool:
         env = dict(os.environ if env is None else env)
         env["ISNOTE_PIPELINE_PID"] = str(os.getpid())     # the kernel ends with the run (notebook.exit_with_parent)
         km.start_kernel(cwd=str(work_root()), env=env,
-                        extra_arguments=["--IPKernelApp.log_level=ERROR"])  # no start-up chatter
+                        extra_arguments=["--IPKernelApp.log_level=ERROR",      # no start-up chatter
+                                         "--HistoryManager.enabled=False"])    # no history database to open
         kc = km.client()
         kc.start_channels()
         try:
