@@ -236,12 +236,14 @@ def side_tasks(params: Params, notebooks: list[str], workbook: bool) -> None:
 
 
 def start_side_tasks(params: Params, out_root: Path, notebooks: list[str], workbook: bool,
-                     stderr=subprocess.PIPE) -> subprocess.Popen:
-    """`side_tasks` in a process of its own, on the outputs in `out_root`."""
+                     stderr=subprocess.PIPE, nice: int = 0) -> subprocess.Popen:
+    """`side_tasks` in a process of its own, on the outputs in `out_root`; `nice`: a lower CPU
+    priority (the preview's: the next rebuild never waits for the processor behind it)."""
     cmd = [sys.executable, "-m", "isnote.pipeline", "side", "--params", str(params.source),
            "--output-dir", str(out_root), *(["--workbook"] if workbook else []), *notebooks]
+    lower = (lambda: os.nice(nice)) if nice and hasattr(os, "nice") else None
     return subprocess.Popen(cmd, cwd=work_root(), stdout=subprocess.DEVNULL, stderr=stderr,
-                            text=True)
+                            text=True, preexec_fn=lower)
 
 
 def dataset_notice(params: Params) -> str | None:
