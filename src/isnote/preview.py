@@ -360,7 +360,7 @@ class Preview:
             return False
         ran = [s.notebook for s in pipeline.STEPS if summary.get(s.name) == "ran"]
         html = None
-        layout = load_params(self.params_path).layout
+        layout = self.params.layout          # loaded at the start of this build
         if summary.get("assemble") == "ran" or self.state.note_version == 0:
             html = layout.note_html.read_text(encoding="utf-8")
         self.state.done(html)
