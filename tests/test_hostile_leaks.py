@@ -274,21 +274,21 @@ def _fake_outputs(path: Path, label: str) -> Path:
 def test_kill_between_the_two_renames_restores_the_old_outputs(tmp_path):
     """Killed after the old outputs were moved aside and before the new ones took their place: the
     next run puts the old outputs back, complete, and removes the dead run's leftovers."""
-    from isnote import pipeline
+    from isnote import run_publish
     build = tmp_path / ".out.staging"
     final = tmp_path / "out"
     _fake_outputs(build / "previous-999999", "old")
     _fake_outputs(build / "stage-999999", "new")
     (build / "stage-999999.lock").write_text("")
     (build / "stage-999999.register.csv").write_text("x")
-    pipeline._remove_abandoned_stages(build, final)
+    run_publish.remove_abandoned_stages(build, final)
     assert (final / "note.html").read_text() == "old"
     assert sorted(p.name for p in build.iterdir()) == []
 
 
 def test_leftovers_of_dead_runs_removed_live_run_untouched(tmp_path):
     import fcntl
-    from isnote import pipeline
+    from isnote import run_publish
     build = tmp_path / ".out.staging"
     final = _fake_outputs(tmp_path / "out", "current")
     _fake_outputs(build / "previous-999998", "old")          # killed after the swap
@@ -297,7 +297,7 @@ def test_leftovers_of_dead_runs_removed_live_run_untouched(tmp_path):
     held = open(build / "stage-999996.lock", "w")
     fcntl.flock(held, fcntl.LOCK_EX | fcntl.LOCK_NB)
     try:
-        pipeline._remove_abandoned_stages(build, final)
+        run_publish.remove_abandoned_stages(build, final)
         assert (final / "note.html").read_text() == "current"
         assert sorted(p.name for p in build.iterdir()) == ["stage-999996", "stage-999996.lock"]
     finally:
@@ -305,22 +305,22 @@ def test_leftovers_of_dead_runs_removed_live_run_untouched(tmp_path):
 
 
 def test_publish_swaps_atomically_or_puts_the_old_outputs_back(tmp_path, monkeypatch):
-    from isnote import pipeline
+    from isnote import run_publish
     build = tmp_path / ".out.staging"
     final = _fake_outputs(tmp_path / "out", "old")
-    pipeline._publish(_fake_outputs(build / "stage-1", "new"), final, build)
+    run_publish.publish(_fake_outputs(build / "stage-1", "new"), final, build)
     assert (final / "note.html").read_text() == "new" and not (build / "stage-1").exists()
     # without an atomic swap (other systems), a failure of the second rename puts the old outputs back
-    monkeypatch.setattr(pipeline, "_exchange", lambda a, b: False)
+    monkeypatch.setattr(run_publish, "exchange", lambda a, b: False)
     real = os.replace
 
     def failing(src, dst):
         if Path(src).name == "stage-2":
             raise OSError(28, "No space left on device", str(src))
         return real(src, dst)
-    monkeypatch.setattr(pipeline.os, "replace", failing)
+    monkeypatch.setattr(run_publish.os, "replace", failing)
     with pytest.raises(OSError):
-        pipeline._publish(_fake_outputs(build / "stage-2", "newer"), final, build)
+        run_publish.publish(_fake_outputs(build / "stage-2", "newer"), final, build)
     assert (final / "note.html").read_text() == "new"
 
 
@@ -338,10 +338,10 @@ def test_disk_full_gives_a_french_error_naming_the_path(tmp_path, monkeypatch, c
 
 
 def test_permission_error_in_a_step_is_french():
-    from isnote import pipeline
-    text = pipeline._os_error_text("[Errno 13] Permission denied: '/x/out/clean/operations.parquet'")
+    from isnote import run_execute
+    text = run_execute.os_error_text("[Errno 13] Permission denied: '/x/out/clean/operations.parquet'")
     assert text == "écriture ou lecture impossible : permission refusée (/x/out/clean/operations.parquet)"
-    assert "système de fichiers en lecture seule (/ro)" in pipeline._os_error_text("[Errno 30] Read-only file system: '/ro'")
+    assert "système de fichiers en lecture seule (/ro)" in run_execute.os_error_text("[Errno 30] Read-only file system: '/ro'")
 
 
 def test_atomic_write_failure_leaves_the_old_file_and_no_temporary(tmp_path, monkeypatch):
@@ -401,7 +401,7 @@ TINY_CODE = """
 import json, pathlib
 import pandas as pd
 from isnote.config import load_params
-p = load_params(params_path)
+p = load_params(params_path, output_dir=output_dir)   # both injected by the pipeline
 out = p.layout.root
 (out / "marks").mkdir(parents=True, exist_ok=True)
 reg = p.path("review_register").read_text()
@@ -614,9 +614,9 @@ import os, sys
 from pathlib import Path
 sys.path[:0] = [{tests!r}]
 import test_hostile_leaks as T
-from isnote import pipeline
+from isnote import pipeline, run_publish
 T.tiny_patch(pipeline, Path({nbdir!r}), setattr)
-pipeline._exchange = lambda a, b: False            # the two-rename publish of other systems
+run_publish.exchange = lambda a, b: False           # the two-rename publish of other systems
 real = os.replace
 def killing(src, dst):
     if Path(src).name.startswith("stage-"):

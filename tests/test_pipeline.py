@@ -27,7 +27,7 @@ def _nb(code: str) -> nbformat.NotebookNode:
 WRITER = """
 import os, pathlib, time
 from isnote.config import load_params
-p = load_params(params_path)
+p = load_params(params_path, output_dir=output_dir)   # both injected by the pipeline
 out = p.layout.root
 (out / "marks").mkdir(parents=True, exist_ok=True)
 (out / "marks" / "{name}").write_text(str(time.time_ns()))

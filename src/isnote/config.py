@@ -146,7 +146,9 @@ def input_entries(node: Any, prefix: str = "", *, numbered: bool = True) -> list
     return []
 
 
-def load_params(path: str | Path | None = None) -> Params:
+def load_params(path: str | Path | None = None, *, output_dir: str | Path | None = None) -> Params:
+    """Read and check a parameters file. `output_dir`: where this run writes instead of the file's
+    `output_dir` (the pipeline's staging folder, passed to every notebook as a parameter)."""
     source = resolve(path).absolute() if path else DEFAULT_PARAMS
     data = load_yaml(source)
     from .params_schema import validate
@@ -155,9 +157,8 @@ def load_params(path: str | Path | None = None) -> Params:
     except (OSError, UnicodeDecodeError):
         text = None
     validate(data, source, text)          # types, required and unknown keys, full dates, lists
-    override = os.environ.get("ISNOTE_OUTPUT_DIR")
-    if override:                      # the pipeline stages a run in its own folder
-        data["output_dir"] = override
+    if output_dir:                    # the pipeline stages a run in its own folder
+        data["output_dir"] = str(output_dir)
     data["waves"] = {str(k): v for k, v in data["waves"].items()}
     data["current_wave"] = str(data["current_wave"])
     if data.get("previous_wave") is not None:

@@ -52,18 +52,22 @@ def exit_with_parent(interval: float = 0.2) -> None:
     threading.Thread(target=watch, name="isnote-parent-watch", daemon=True).start()
 
 
-def start(params_path: str | None, work_root: str | None = None) -> Context:
+def start(params_path: str | None, work_root: str | None = None, output_dir: str | None = None) -> Context:
     """`work_root`: the folder the run's relative paths resolve against. The pipeline injects it
     next to params_path (papermill parameters), so that a notebook re-run elsewhere (nbval starts
-    its kernel in the notebook's folder) reads the same files; taken from the caller's globals
-    when not passed."""
+    its kernel in the notebook's folder) reads the same files. `output_dir`: where the run writes
+    (the pipeline injects its staging folder; default: the parameters' `output_dir`). Both are
+    taken from the caller's globals when not passed."""
     warnings.filterwarnings("ignore")          # no stray warnings in the note
+    caller = inspect.currentframe().f_back
+    injected = caller.f_globals if caller is not None else {}
     if work_root is None:
-        caller = inspect.currentframe().f_back
-        work_root = caller.f_globals.get("work_root") if caller is not None else None
+        work_root = injected.get("work_root")
+    if output_dir is None:
+        output_dir = injected.get("output_dir")
     if work_root:
         os.environ["ISNOTE_WORK_ROOT"] = str(work_root)      # internal override of config.work_root()
-    params = load_params(params_path)
+    params = load_params(params_path, output_dir=output_dir)
     layout = params.layout.ensure()
     try:
         import matplotlib

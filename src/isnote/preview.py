@@ -33,7 +33,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import parse_qs, urlparse
 
-from . import pipeline
+from . import entrypoint, pipeline, run_plan
 from .config import NOTEBOOKS_DIR, PARAMS_DIR, PROJECT_ROOT, load_params, resolve, work_root
 from .errors import IsnoteError
 
@@ -221,7 +221,7 @@ def watched_paths(params) -> tuple[list[Path], set[Path], list[Path]]:
     for step in pipeline.STEPS:
         for keys in step.params_keys:
             keys = tuple(k.split("@")[0] for k in keys)
-            files.update(p.resolve() for p in pipeline._param_files(params, keys))
+            files.update(p.resolve() for p in run_plan.param_files(params, keys))
     trees = [t.resolve() for t in trees]
     roots = {t for t in trees if t.is_dir()} | {f.parent for f in files if f.parent.is_dir()}
     # keep the outermost folders only (watchfiles watches recursively)
@@ -275,7 +275,7 @@ class Preview:
     # -- kernels
     def _kernel_env(self) -> dict:
         stage = pipeline.stage_path(self.final)
-        env = {**os.environ, "ISNOTE_OUTPUT_DIR": str(stage)}
+        env = dict(os.environ)
         register = self.params.path("review_register")
         if register.is_file():   # each build copies the register there first (pipeline._snapshot_register)
             env[pipeline.SNAPSHOT_ENV[0]] = str(stage.parent / f"{stage.name}.register.csv")
@@ -283,7 +283,7 @@ class Preview:
         return env
 
     def _code(self) -> str:
-        return pipeline.code_hash(tuple(m for s in pipeline.STEPS for m in s.modules))
+        return pipeline.code_hash(tuple(sorted({m for s in pipeline.STEPS for m in run_plan.step_modules(s)})))
 
     def _ensure_pool(self) -> None:
         """Kernels of every step, started once and kept; restarted if the library code changed
@@ -297,8 +297,7 @@ class Preview:
         # the kernels of the first stage this build runs start first (the results' kernels when
         # nothing needs to run: those are the ones a register change needs)
         _, _, todo, _ = pipeline.plan(self.params, self.params.layout, pdf=False)
-        first = next((set(names) & set(todo) for names in pipeline.STAGES if set(names) & set(todo)),
-                     {"typology", "fse", "iej"})
+        first = pipeline.first_stage(todo) or set(pipeline.PARALLEL)
         order = sorted(pipeline.STEPS, key=lambda s: s.name not in first)
         self.pool = pipeline.KernelPool(order, first=first, env=self._kernel_env())
         self._pool_code = code
@@ -332,12 +331,9 @@ class Preview:
     def _start_side(self) -> None:
         if not self._side_pending:
             return
-        env = {k: v for k, v in os.environ.items() if k != "ISNOTE_OUTPUT_DIR"}
         order = [s.notebook for s in pipeline.STEPS if s.notebook in self._side_pending]
-        cmd = [sys.executable, "-m", "isnote.pipeline", "side", "--params", str(self.params.source),
-               "--workbook", *order]
-        self._side = subprocess.Popen(cmd, cwd=work_root(), env=env, stdout=subprocess.DEVNULL,
-                                      stderr=subprocess.DEVNULL)
+        self._side = pipeline.start_side_tasks(self.params, self.final, order, workbook=True,
+                                               stderr=subprocess.DEVNULL, nice=10)
 
     def build(self) -> bool:
         """One rebuild: run the pipeline (HTML only) with the warm kernels; publish or report."""
@@ -362,11 +358,9 @@ class Preview:
             self._log(msg)
             self._log(traceback.format_exc(limit=3))
             return False
-        finally:
-            os.environ.pop("ISNOTE_OUTPUT_DIR", None)
         ran = [s.notebook for s in pipeline.STEPS if summary.get(s.name) == "ran"]
         html = None
-        layout = load_params(self.params_path).layout
+        layout = self.params.layout          # loaded at the start of this build
         if summary.get("assemble") == "ran" or self.state.note_version == 0:
             html = layout.note_html.read_text(encoding="utf-8")
         self.state.done(html)
@@ -479,15 +473,12 @@ def _write_lock_info(fh, text: str) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="isnote.preview", description=__doc__.split("\n")[0])
-    ap.add_argument("--params", default=None, help="parameters file (default params/demo.yaml)")
+    entrypoint.add_params(ap)
     ap.add_argument("--port", type=int, default=0, help="port on 127.0.0.1 (default: a free one)")
     args = ap.parse_args(argv)
-    os.environ.pop("ISNOTE_OUTPUT_DIR", None)
-    try:
-        params = load_params(args.params)
-    except IsnoteError as exc:
-        print(f"ERREUR : {exc}", file=sys.stderr)
-        return 2
+    params, code = entrypoint.guarded(load_params, args.params)
+    if code is not None:
+        return code
     lpath = lock_path(params)
     try:
         lock = acquire_lock(lpath)
@@ -523,7 +514,4 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    code = main()
-    sys.stdout.flush()
-    sys.stderr.flush()
-    os._exit(code)
+    entrypoint.exit_now(main())

@@ -110,16 +110,17 @@ SUM_COLS = ["n_ops", "ue", "ct", "participants", "with_participants"]
 
 def _sums(frame: pd.DataFrame, by: list[str] | None = None) -> pd.DataFrame:
     """n_ops, ue, ct (euros), participants, with_participants (ops with > 0 participant record)."""
-    f = frame.assign(_one=1, _withp=(frame["participants"].fillna(0) > 0).astype("int64"),
-                     participants=frame["participants"].fillna(0).astype("int64"))
+    # only the summed columns (not a copy of the whole frame), one groupby sum: several times faster
+    # than a named aggregation over a full copy, for the same result
+    part = frame["participants"].fillna(0)
+    f = pd.DataFrame({"n_ops": np.ones(len(frame), dtype="int64"), "ue": frame["ue"], "ct": frame["ct"],
+                      "participants": part.astype("int64"), "with_participants": (part > 0).astype("int64")},
+                     index=frame.index)
     if not by:
         return pd.DataFrame([{"n_ops": int(len(f)), "ue": float(f["ue"].sum()), "ct": float(f["ct"].sum()),
                               "participants": int(f["participants"].sum()),
-                              "with_participants": int(f["_withp"].sum())}])
-    g = f.groupby(by, observed=True, sort=True).agg(n_ops=("_one", "sum"), ue=("ue", "sum"), ct=("ct", "sum"),
-                                                    participants=("participants", "sum"),
-                                                    with_participants=("_withp", "sum"))
-    return g
+                              "with_participants": int(f["with_participants"].sum())}])
+    return f.groupby([frame[b] for b in by], observed=True, sort=True).sum()
 
 
 def _select(frame: pd.DataFrame, programme: str, waves: list[str]) -> pd.DataFrame:

@@ -1,0 +1,268 @@
+"""Executing a run's steps: kernels started ahead (`KernelPool`), notebooks run by papermill,
+the note assembled, and the side work nothing waits for (reviewer HTML, workbook) in a process
+of its own.
+
+Every notebook gets its parameters from papermill: `params_path`, `work_root` and `output_dir`
+(the run's staging folder, where it writes; `notebook.start` passes it to `config.load_params`).
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+from .config import KERNEL_NAME, NOTEBOOKS_DIR, Params, work_root
+from .errors import IsnoteError
+from .labels import dataset_label
+from .run_plan import STAGES, Step, lanes, notebook_imports
+
+
+class StepFailed(IsnoteError):
+    def __init__(self, message: str, notebook: Path | None = None):
+        super().__init__(message)
+        self.notebook = notebook
+
+
+def warm_up_code(steps, notebooks_dir: Path | None = None) -> str:
+    """What a kernel imports while it waits: the library modules its notebooks import."""
+    steps = [steps] if isinstance(steps, Step) else steps
+    mods: set[str] = set()
+    for step in steps:
+        nb = (notebooks_dir or NOTEBOOKS_DIR) / step.notebook
+        mods |= notebook_imports(nb) if nb.is_file() else set()
+    return ("import pandas, pyarrow.parquet\nimport isnote.notebook\nisnote.notebook.exit_with_parent()\n"
+            + "\n".join(f"import isnote.{m}" for m in sorted(mods)))
+
+
+class KernelPool:
+    """Kernels started (and warmed up) ahead of the steps that will use them.
+
+    Starting a kernel and importing pandas/matplotlib costs about a second per notebook; doing it
+    while the previous steps run takes it off the critical path. Steps of a stage that share a
+    kernel (`run_plan.lanes`) get one kernel, started for the first of them.
+    """
+
+    def __init__(self, steps: list[Step], first: set[str] | None = None, env: dict | None = None,
+                 stages=None):
+        """`first`: the steps of the first stage to run; their kernels start at once, the others
+        once those are ready (so that they do not slow the first stage down). `env`: the kernels'
+        environment (default: this process's). `stages`: default run_plan.STAGES."""
+        from jupyter_client.manager import KernelManager
+
+        first = set(first or ([steps[0].name] if steps else []))
+        by_name = {s.name: s for s in steps}
+        groups: list[list[str]] = []
+        for names in stages or STAGES:
+            groups += lanes([n for n in names if n in by_name])
+        grouped = {n for g in groups for n in g}
+        groups += [[s.name] for s in steps if s.name not in grouped]
+        groups.sort(key=lambda g: [s.name for s in steps].index(g[0]))
+        self._host = {n: g[0] for g in groups for n in g}
+        self._kms: dict[str, object] = {}
+        self._pool = ThreadPoolExecutor(max_workers=max(2, len(first)))
+        self._futures = {}
+        leaders = []
+        for group in groups:
+            km = KernelManager(kernel_name=KERNEL_NAME)
+            self._kms[group[0]] = km
+            code = warm_up_code([by_name[n] for n in group])
+            if set(group) & first:
+                fut = self._pool.submit(self._start, km, code, env)
+                leaders.append(fut)
+            else:
+                fut = self._pool.submit(self._start_after, list(leaders), km, code, env)
+            self._futures[group[0]] = fut
+
+    @classmethod
+    def _start_after(cls, leaders, km, code: str, env: dict | None = None) -> None:
+        for fut in leaders:
+            try:
+                fut.result()
+            except Exception:
+                pass
+        cls._start(km, code, env)
+
+    @staticmethod
+    def _start(km, code: str, env: dict | None = None) -> None:
+        env = dict(os.environ if env is None else env)
+        env["ISNOTE_PIPELINE_PID"] = str(os.getpid())     # the kernel ends with the run (notebook.exit_with_parent)
+        km.start_kernel(cwd=str(work_root()), env=env,
+                        extra_arguments=["--IPKernelApp.log_level=ERROR",      # no start-up chatter
+                                         "--HistoryManager.enabled=False"])    # no history database to open
+        kc = km.client()
+        kc.start_channels()
+        try:
+            kc.wait_for_ready(timeout=60)
+            kc.execute_interactive(code, timeout=60, store_history=False,
+                                   output_hook=lambda msg: None)
+        finally:
+            kc.stop_channels()
+
+    def submit(self, fn):
+        fut = self._futures[f"_task{len(self._futures)}"] = self._pool.submit(fn)
+        return fut
+
+    def get(self, name: str):
+        """The started kernel of step `name` (None if it failed to start: papermill starts one)."""
+        name = self._host.get(name, name)
+        fut = self._futures.get(name)
+        if fut is None:
+            return None
+        try:
+            fut.result()
+        except Exception:  # a kernel that failed to warm up: papermill will start its own
+            self._shutdown(name)
+            return None
+        return self._kms.get(name)
+
+    def _shutdown(self, name: str) -> None:
+        km = self._kms.pop(name, None)
+        if km is not None:
+            try:
+                km.shutdown_kernel(now=True)
+            except Exception:
+                pass
+
+    def close(self) -> None:
+        for fut in self._futures.values():
+            try:
+                fut.result()
+            except Exception:
+                pass
+        for name in list(self._kms):
+            self._shutdown(name)
+        self._pool.shutdown(wait=True)
+
+
+def preload_assembly() -> None:
+    import importlib.util
+    if importlib.util.find_spec("isnote.note") is None:  # pragma: no cover
+        return
+    import weasyprint  # noqa: F401
+    from . import note
+    if hasattr(note, "warm_up"):
+        note.warm_up()
+
+
+class _InjectedParameters:
+    """Logging filter: papermill warns about an injected parameter that the notebook's parameters
+    cell does not declare; `output_dir` is injected on purpose (read by `notebook.start`)."""
+
+    def filter(self, record) -> bool:
+        return "unknown parameter: output_dir" not in record.getMessage()
+
+
+def _quiet_papermill() -> None:
+    import logging
+    logger = logging.getLogger("papermill")
+    if not any(isinstance(f, _InjectedParameters) for f in logger.filters):
+        logger.addFilter(_InjectedParameters())
+
+
+def run_notebook(step: Step, params: Params, out_root: Path, km=None, notebooks_dir: Path | None = None) -> None:
+    """Execute a step's notebook into `out_root/notebooks/` (written under a temporary name, renamed
+    when it succeeded); `out_root` is passed to the notebook as its `output_dir`."""
+    import papermill as pm
+    from papermill.exceptions import PapermillExecutionError
+
+    _quiet_papermill()
+    target = out_root / "notebooks" / step.notebook
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = target.with_name(f".{target.stem}.running.ipynb")
+    extra = {"km": km} if km is not None else {}
+    if km is not None:
+        reset_namespace(km)
+    try:
+        pm.execute_notebook(
+            str((notebooks_dir or NOTEBOOKS_DIR) / step.notebook), str(tmp),
+            parameters={"params_path": str(params.source), "work_root": str(work_root()),
+                        "output_dir": str(out_root)},
+            kernel_name=KERNEL_NAME, cwd=str(work_root()),
+            progress_bar=False, log_output=False, request_save_on_cell_execute=False,
+            **extra,
+        )
+    except PapermillExecutionError as exc:
+        if exc.ename in ("InputError", "ConsistencyError", "ReviewConflictError", "IsnoteError"):
+            raise StepFailed(f"étape « {step.name} » : {exc.evalue}", tmp) from None
+        if exc.ename in OS_ERRORS:
+            raise StepFailed(f"étape « {step.name} » : {os_error_text(exc.evalue)}", tmp) from None
+        raise StepFailed(f"étape « {step.name} » ({step.notebook}), cellule {exc.exec_count} : "
+                         f"{exc.ename}: {exc.evalue}", tmp) from None
+    os.replace(tmp, target)
+
+
+def reset_namespace(km) -> None:
+    """Empty the user namespace of a kernel that ran another notebook (or this one, in the preview):
+    a notebook sees only its own names; the imported modules stay loaded."""
+    kc = km.client()
+    kc.start_channels()
+    try:
+        kc.execute_interactive("get_ipython().reset(new_session=False, aggressive=False)", timeout=60,
+                               store_history=False, output_hook=lambda msg: None)
+    finally:
+        kc.stop_channels()
+
+
+OS_ERRORS = ("OSError", "PermissionError", "FileNotFoundError", "IsADirectoryError", "NotADirectoryError",
+             "FileExistsError")
+
+
+def os_error_text(evalue: str) -> str:
+    """French text for an OSError raised inside a notebook ("[Errno 28] No space left on device: 'x'")."""
+    import re
+    from .outputs_guard import os_error_message
+    m = re.match(r"\[Errno (\d+)\] ([^:]*)(?:: '(.*?)')?(?: -> '(.*)')?$", evalue.strip(), re.S)
+    if not m:
+        return f"écriture ou lecture impossible ({evalue})"
+    exc = OSError(int(m.group(1)), m.group(2), m.group(3), None, m.group(4))
+    return os_error_message(exc)
+
+
+def side_tasks(params: Params, notebooks: list[str], workbook: bool) -> None:
+    """Work that nothing else waits for: the reviewer HTML of the notebooks that ran and the XLSX
+    workbook. Run in a separate process (`python -m isnote.pipeline side`) beside the note, so that
+    it costs no time on the critical path."""
+    import importlib.util
+    layout = params.layout
+    if notebooks and importlib.util.find_spec("isnote.note") is not None:
+        from . import note
+        for name in notebooks:
+            note.build_companion(layout.notebooks / name, params)
+    if workbook and any(layout.tables.glob("*.csv")):
+        from . import export
+        export.build_workbook(layout.tables, notice=dataset_notice(params))
+
+
+def start_side_tasks(params: Params, out_root: Path, notebooks: list[str], workbook: bool,
+                     stderr=subprocess.PIPE, nice: int = 0) -> subprocess.Popen:
+    """`side_tasks` in a process of its own, on the outputs in `out_root`; `nice`: a lower CPU
+    priority (the preview's: the next rebuild never waits for the processor behind it)."""
+    cmd = [sys.executable, "-m", "isnote.pipeline", "side", "--params", str(params.source),
+           "--output-dir", str(out_root), *(["--workbook"] if workbook else []), *notebooks]
+    lower = (lambda: os.nice(nice)) if nice and hasattr(os, "nice") else None
+    return subprocess.Popen(cmd, cwd=work_root(), stdout=subprocess.DEVNULL, stderr=stderr,
+                            text=True, preexec_fn=lower)
+
+
+def dataset_notice(params: Params) -> str | None:
+    """The warning that travels with every table made from synthetic data."""
+    if not params.get("synthetic"):
+        return None
+    label = dataset_label(params)
+    return (f"{label.upper()}\n"
+            "Ces tableaux sont calculés sur un jeu de données fictif (isnote) : ils ne décrivent aucune "
+            "opération réelle et ne doivent pas être cités.")
+
+
+def assemble(params: Params, layout, *, pdf: bool) -> list[str]:
+    """Build the note (HTML, and the PDF when `pdf`); return the warnings worth showing."""
+    import importlib.util
+    if importlib.util.find_spec("isnote.note") is None:  # pragma: no cover - during development
+        return []
+    from . import note
+    result = note.build(params, layout, pdf=pdf, companions=False)
+    return [w for w in result.get("warnings", [])
+            if w.startswith(("paragraphe à relire", "termes techniques", "tableau plus large"))]
