@@ -269,12 +269,30 @@ def test_missing_notebooks_is_a_clear_error(tmp_path):
         note.build(params, layout, pdf=False, companions=False)
 
 
-def test_without_retained_table(tmp_path):
+def test_without_retained_table_is_a_clear_error(tmp_path):
     params, layout = builders.make_run(tmp_path)
     (layout.clean / "retained.parquet").unlink()
+    with pytest.raises(note.NoteError, match=r"opérations retenues introuvable.*retained\.parquet"):
+        note.build(params, layout, pdf=False, companions=False, run_date=RUN_DATE)
+    assert not layout.note_html.exists()
+
+
+def test_without_key_figures_is_a_clear_error(tmp_path):
+    params, layout = builders.make_run(tmp_path)
+    layout.key_figures.unlink()
+    # fragments alone are not read: the pipeline merges them into key_figures.json first
+    (layout.state / "key_figures").mkdir(parents=True, exist_ok=True)
+    (layout.state / "key_figures" / "volumes.json").write_text("{}", encoding="utf-8")
+    with pytest.raises(note.NoteError, match=r"chiffres clés introuvables.*key_figures\.json"):
+        note.build(params, layout, pdf=False, companions=False, run_date=RUN_DATE)
+    assert not layout.note_html.exists()
+
+
+def test_empty_retained_table(tmp_path):
+    params, layout = builders.make_run(tmp_path)
+    builders.retained_frame().iloc[0:0].to_parquet(layout.clean / "retained.parquet", index=False)
     result = note.build(params, layout, pdf=False, companions=False, run_date=RUN_DATE)
     assert result["fiches"] == 0
-    assert any("retenues absente" in w for w in result["warnings"])
     text = layout.note_html.read_text(encoding="utf-8")
     assert "n’est pas disponible" in text
 

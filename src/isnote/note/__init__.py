@@ -80,8 +80,6 @@ def build(params: Params, layout: Layout | None = None, *, pdf: bool = True, com
     kf = read_key_figures(layout)
     retained = read_retained(layout)
     info: dict = {"warnings": []}
-    if retained is None:
-        info["warnings"].append("table des opérations retenues absente : pas de fiches ni d'annexe A")
 
     nb = assemble(params, layout, kf, retained=retained, when=when, content_dir=content_dir, info=info)
     tinfo = title_info(params, when)

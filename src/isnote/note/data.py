@@ -32,15 +32,15 @@ def notebook_paths(layout: Layout) -> list[Path]:
 
 
 def read_key_figures(layout: Layout) -> dict:
-    """Merged key figures: `<out>/key_figures.json`, else the fragments written so far."""
-    from ..keyfigures import merge_fragments
-
-    if layout.key_figures.is_file():
-        try:
-            return json.loads(layout.key_figures.read_text(encoding="utf-8"))
-        except ValueError as exc:
-            raise InputError(layout.key_figures, f"JSON illisible ({exc})") from None
-    return merge_fragments(layout.state / "key_figures")
+    """Merged key figures: `<out>/key_figures.json`, written by the pipeline before the assembly."""
+    path = layout.key_figures
+    if not path.is_file():
+        raise NoteError(f"chiffres clés introuvables : fichier {path} absent ; lancer d'abord la chaîne "
+                        "complète (python -m isnote.pipeline run)")
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except ValueError as exc:
+        raise InputError(path, f"JSON illisible ({exc})") from None
 
 
 def _read_json(path: Path, default: Any = None) -> Any:
@@ -52,16 +52,13 @@ def _read_json(path: Path, default: Any = None) -> Any:
         raise InputError(path, f"JSON illisible ({exc})") from None
 
 
-def read_retained(layout: Layout) -> pd.DataFrame | None:
-    """Retained operations: `<out>/clean/retained.parquet`, else `<out>/tables/retained_operations.csv`."""
-    parquet = layout.clean / "retained.parquet"
-    if parquet.is_file():
-        return pd.read_parquet(parquet)
-    csv = layout.tables / "retained_operations.csv"
-    if csv.is_file():
-        return pd.read_csv(csv, dtype={"op_id": "string", "os": "string", "axe": "string", "wave": "string"})
-    return None
-
+def read_retained(layout: Layout) -> pd.DataFrame:
+    """Retained operations: `<out>/clean/retained.parquet`, written by the typology step."""
+    path = layout.clean / "retained.parquet"
+    if not path.is_file():
+        raise NoteError(f"liste des opérations retenues introuvable : fichier {path} absent ; lancer "
+                        "d'abord l'étape de typologie (python -m isnote.pipeline run)")
+    return pd.read_parquet(path)
 
 
 def _category_labels(params: Params) -> dict:
