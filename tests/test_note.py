@@ -403,3 +403,19 @@ def test_sheets_sit_in_their_category_subsection(tmp_path):
     for cell, cat in zip(cells, cats):
         html = cell.outputs[0]["data"]["text/html"]
         assert f'data-categorie="{cat}"' in html and 'class="isn-box"' in html and "data-isn-insert" not in html
+
+
+def test_html_blocks_escape_values_and_keep_markup():
+    from markupsafe import Markup
+
+    from isnote.note import blocks
+
+    html = blocks.render("fiches", sheets=[Markup("<aside>ok</aside>")])
+    assert "<aside>ok</aside>" in html and "\n" not in html
+    row = {"op_id": "1<2", "title": builders.XSS_SCRIPT, "beneficiary": "A & B", "description": "l'« accueil »\nsuivi",
+           "programme": "fse"}
+    sheet = note.fiche_html(row, {}, {})
+    assert "<script" not in sheet and "&lt;script&gt;" in sheet
+    assert 'data-caption="&lt;script&gt;alert(1)&lt;/script&gt; – A &amp; B"' in sheet
+    assert "l&#x27;« accueil »\nsuivi" in sheet          # display.esc, line break of the data kept
+    assert 'id="fiche-12"' in sheet

@@ -36,7 +36,7 @@ from .render import (ANNEX_COLUMNS, CONTENT_DIR, DEFAULT_TITLE, DROP_TAGS, FICHE
                      FICHES_MARKER_RE, FUNNEL_LABELS, KEEP_MIMES, NOT_GIVEN, NOTE_TEMPLATE, REVIEW_TEMPLATE,
                      RUNNING_TITLE, SMALL_TABLE_ROWS, TEMPLATES_DIR, _ENTITY_AMP, _code_cell, _css_string,
                      _date_fr, _esc_series, _exporter, _html_cell, _md_cell, _note_exporter, _num_series, _output,
-                     _page_css, _simple_table, _single_parse_exporter, _val, annex_list_html, annex_method_html,
+                     _page_css, _single_parse_exporter, _val, annex_list_html, annex_method_html,
                      assemble, export_note_html, fiche_html, fiches_block, filter_notebook, run_label,
                      static_cells, title_info)
 

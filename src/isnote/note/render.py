@@ -10,18 +10,18 @@ from __future__ import annotations
 import datetime as _dt
 import re
 from pathlib import Path
-from typing import Any, Iterable, Mapping
+from typing import Any, Mapping
 
 import nbformat
 import pandas as pd
 
 from .. import annexes, editorial, frwords, narrative, provenance, readertext, sections
 from ..config import PROJECT_ROOT, Layout, Params, resolve
-from ..display import esc
 from ..errors import InputError
 from ..frdates import numeric_date as _date_fr
 from ..frnum import fmt_eur, fmt_int
 from ..labels import dataset_label
+from . import blocks
 from .data import NoteError, _category_labels, _flatten_funnel, _meta_entries, _read_json, emblematic, notebook_paths
 
 TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "templates"
@@ -189,13 +189,13 @@ def fiche_html(row: Mapping, labels: Mapping, params: Mapping | None = None) -> 
     beneficiary = _val(row, "beneficiary")
     caption = f"{title} – {beneficiary}" if beneficiary else str(title)
 
-    def fact(label: str, col: str) -> str:
+    def fact(col: str) -> str:
         if col == "programming_date":
-            text = _date_fr(_val(row, col))
-        elif col in ("ct", "ue"):
+            return _date_fr(_val(row, col))
+        if col in ("ct", "ue"):
             v = _val(row, col)
-            text = fmt_eur(float(v)) if v is not None else ""
-        elif col == "_realisations":
+            return fmt_eur(float(v)) if v is not None else ""
+        if col == "_realisations":
             parts = []
             n_act = _val(row, "n_actions")
             if n_act is not None:
@@ -203,15 +203,12 @@ def fiche_html(row: Mapping, labels: Mapping, params: Mapping | None = None) -> 
             n_part = _val(row, "planned_participants")
             if n_part is not None:
                 parts.append(f"{frwords.count(n_part, 'participant prévu', 'participants prévus')}")
-            text = " ; ".join(parts)
-        else:
-            v = _val(row, col)
-            text = "" if v is None else str(v)
-        if not text:
-            return ""                                    # a sheet shows only the fields that have values
-        return f'<tr><th scope="row">{esc(label)}</th><td>{esc(text)}</td></tr>'
+            return " ; ".join(parts)
+        v = _val(row, col)
+        return "" if v is None else str(v)
 
-    facts = "".join(fact(label, col) for label, col in FICHE_FIELDS)
+    facts = [(label, text) for label, text in ((label, fact(col)) for label, col in FICHE_FIELDS)
+             if text]                                    # a sheet shows only the fields that have values
     meta = []
     if _val(row, "programme"):
         meta.append(readertext.programme_short(params or {}, str(row["programme"])))
@@ -221,41 +218,17 @@ def fiche_html(row: Mapping, labels: Mapping, params: Mapping | None = None) -> 
         meta.append(labels.get(row["categorie"], row["categorie"]))
     if _val(row, "op_id"):
         meta.append(f"opération n° {row['op_id']}")
-
-    def para(label: str, col: str) -> str:
-        v = _val(row, col)
-        if v is None:
-            return ""                                    # a sheet shows only the fields that have values
-        return f'<p class="isn-box-h">{esc(label)}</p><p class="isn-box-p">{esc(v)}</p>'
-
     anchor = re.sub(r"[^0-9A-Za-z_-]", "", str(_val(row, "op_id") or "")) or "x"
-    innov = para("Ce qui la rend socialement innovante", "caractere_innovant")
-    return (
-        f'<aside class="isn-box" id="fiche-{anchor}" data-caption="{esc(caption)}">'
-        f'<p class="isn-box-caption">{esc(caption)}</p>'
-        f'<p class="isn-box-meta">{esc(" · ".join(meta))}</p>'
-        '<div class="isn-box-body"><div class="isn-box-text">'
-        f'{para("Description de l’opération", "description")}'
-        f'{para("Résultats", "results")}'
-        '</div>'
-        f'<table class="isn-box-facts"><caption>L’opération en bref</caption><tbody>{facts}</tbody></table>'
-        '</div>'
-        + (f'<div class="isn-box-innov">{innov}</div>' if innov else "")
-        + '</aside>'
-    )
+    return blocks.render("fiche", anchor=anchor, caption=caption, meta=" · ".join(meta), facts=facts,
+                         description=_val(row, "description"), results=_val(row, "results"),
+                         innovative=_val(row, "caractere_innovant"))
 
 
 def fiches_block(retained: pd.DataFrame | None, params: Params) -> tuple[str, int]:
     rows = emblematic(retained, params) if retained is not None else pd.DataFrame()
-    if rows.empty:
-        return ('<section class="isn-fiches"><p>Aucune opération de la période n’est signalée comme '
-                'emblématique dans le registre de revue.</p></section>'), 0
-    labels = _category_labels(params)
-    boxes = "".join(fiche_html(rec, labels, params) for rec in rows.to_dict("records"))
-    intro = ("<p>Les fiches ci-dessous présentent les opérations que la revue a signalées comme "
-             "emblématiques. Les informations proviennent de la base de suivi ; la dernière rubrique "
-             "reprend l’appréciation portée lors de la revue.</p>")
-    return f'<section class="isn-fiches">{intro}{boxes}</section>', len(rows)
+    labels = _category_labels(params) if not rows.empty else {}
+    sheets = [blocks.markup(fiche_html(rec, labels, params)) for rec in rows.to_dict("records")]
+    return blocks.render("fiches", sheets=sheets), len(rows)
 
 
 # --------------------------------------------------------------------------------------------
@@ -278,9 +251,8 @@ ANNEX_COLUMNS = (  # (column, header, kind)
 
 def annex_list_html(retained: pd.DataFrame | None, params: Params) -> str:
     """Annex A: every retained operation, in a table the reader can filter and sort."""
-    head = '<h1 data-nonum="" id="annexe-a">Annexe A – Liste des opérations retenues</h1>'
     if retained is None or retained.empty:
-        return head + "<p>La table des opérations retenues n’est pas disponible pour ce calcul.</p>"
+        return blocks.render("annex_list", body=None)
     df = retained.copy()
     labels = _category_labels(params)
     if "programme" in df.columns:
@@ -291,9 +263,7 @@ def annex_list_html(retained: pd.DataFrame | None, params: Params) -> str:
     sort_cols = [c for c in order if c in df.columns]
     df = df.sort_values(sort_cols, ascending=[order[c] for c in sort_cols], kind="stable")
     cols = [(c, h, k) for c, h, k in ANNEX_COLUMNS if c in df.columns]
-    header = "".join(
-        f'<th scope="col" data-type="{k}" aria-sort="none"><button type="button">{esc(h)}</button></th>'
-        for c, h, k in cols)
+    # the rows are built column by column (vectorised), not by a template loop over the rows
     cells = None
     for c, h, k in cols:
         if k == "num":
@@ -305,21 +275,9 @@ def annex_list_html(retained: pd.DataFrame | None, params: Params) -> str:
         cells = cell if cells is None else cells + cell
     body = ("<tr>" + cells + "</tr>").str.cat(sep="")
     n = len(df)
-    caption = "Opérations retenues, toutes vagues et les deux programmes"
-    controls = (
-        '<div class="isn-filter-bar" data-table="annexe-liste">'
-        '<label for="annexe-filtre">Filtrer la liste</label> '
-        '<input type="search" id="annexe-filtre" class="isn-filter" data-table="annexe-liste" '
-        'placeholder="intitulé, porteur, région, OS…" autocomplete="off">'
-        f' <span class="isn-count" aria-live="polite">{fmt_int(n)} opérations affichées</span>'
-        '<p class="isn-hint">Cliquer sur un en-tête de colonne trie la liste.</p></div>')
-    return (head + "<p>La liste reprend toutes les opérations retenues par la revue, pour les deux "
-            "programmes et toutes les vagues d’analyse.</p>" + controls +
-            f'<figure class="isn-table isn-long" id="annexe-liste-figure" data-caption="{esc(caption)}">'
-            f"<figcaption>{esc(caption)}</figcaption>"
-            f'<table class="isn-sortable" id="annexe-liste" data-total="{n}"><thead><tr>{header}</tr></thead>'
-            f"<tbody>{body}</tbody></table>"
-            f'<p class="source">Source : {esc(readertext.source_line(params, "operations"))}</p></figure>')
+    return blocks.render("annex_list", body=blocks.markup(body), count=fmt_int(n), total=n,
+                         columns=[(h, k) for c, h, k in cols],
+                         source=readertext.source_line(params, "operations"))
 
 
 FUNNEL_LABELS = {
@@ -336,81 +294,36 @@ FUNNEL_LABELS = {
 }
 
 
-def _simple_table(caption: str, headers: Iterable[str], rows: Iterable[Iterable[str]], *,
-                  source: str | None = None, key: str | None = None, raw_cols: Iterable[int] = ()) -> str:
-    """A captioned table; cells are escaped except the column indexes in raw_cols (already HTML)."""
-    raw = set(raw_cols)
-    head = "".join(f'<th scope="col">{esc(h)}</th>' for h in headers)
-    body = "".join("<tr>" + "".join(f"<td>{v if j in raw else esc(v)}</td>" for j, v in enumerate(r)) + "</tr>"
-                   for r in rows)
-    anchor = f' id="tab-{esc(key)}"' if key else ""
-    src = f'<p class="source">Source : {esc(source)}</p>' if source else ""
-    return (f'<figure class="isn-table"{anchor} data-caption="{esc(caption)}"><figcaption>{esc(caption)}</figcaption>'
-            f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>{src}</figure>")
-
-
+def _yaml_or(params: Params, key: str, default: Any) -> Any:
+    try:
+        return params.yaml(key) if params.get(key) else default
+    except InputError:
+        return default
 
 
 def annex_method_html(params: Params, layout: Layout) -> str:
-    """Annex B: data sources, wave windows, keyword groups, actors, funnel, consistency checks."""
-    parts = ['<h1 data-nonum="" id="annexe-b">Annexe B – Annexe méthodologique</h1>']
-
-    # B.1 sources
-    parts.append('<h2 data-nonum="" id="annexe-b-1">B.1 Sources de données</h2>')
-    parts.append(f"<p>Extraction de la base de suivi au {esc(narrative.fmt_date(params.get('extract_date')))}"
-                 + (f" ; enquête auprès des gestionnaires de l’axe 3 menée en "
-                    f"{esc(narrative.fmt_month(params['survey_date']))}" if params.get("survey_date") else "")
-                 + ".</p>")
+    """Annex B of the technical annex: data sources, wave windows, keyword groups, actors, funnel,
+    consistency checks. The values are gathered here, the HTML is `templates/blocks/annex_method.html.j2`."""
     meta = _meta_entries(_read_json(layout.clean / "ingest_meta.json", {}))
-    if meta:
-        rows = [(m.get("name", ""), Path(str(m.get("path", ""))).name, m.get("encoding", ""),
-                 fmt_int(m["rows"]) if isinstance(m.get("rows"), (int, float)) else str(m.get("rows", "")))
-                for m in meta]
-        parts.append(_simple_table("Fichiers d’entrée lus par le calcul", ["Source", "Fichier", "Encodage", "Lignes"],
-                                   rows, source="métadonnées de l’étape d’ingestion", key="annexe-sources"))
-    else:
-        rows = [(role, str(path.name)) for role, path in provenance.input_files(params) if role.startswith("inputs.")]
-        parts.append(_simple_table("Fichiers d’entrée prévus par les paramètres", ["Source", "Fichier"], rows,
-                                   key="annexe-sources"))
+    files_read = [(m.get("name", ""), Path(str(m.get("path", ""))).name, m.get("encoding", ""),
+                   fmt_int(m["rows"]) if isinstance(m.get("rows"), (int, float)) else str(m.get("rows", "")))
+                  for m in meta]
+    files_planned = [] if meta else [(role, str(path.name)) for role, path in provenance.input_files(params)
+                                     if role.startswith("inputs.")]
+    waves = [{"label": w.get("label", k), "start": narrative.fmt_date(w.get("start")),
+              "end": narrative.fmt_date(w.get("end")), "current": k == params["current_wave"],
+              "previous": k == params.get("previous_wave")}
+             for k, w in params["waves"].items()]
 
-    # B.2 waves
-    parts.append('<h2 data-nonum="" id="annexe-b-2">B.2 Vagues d’analyse</h2>')
-    rows = [(w.get("label", k), narrative.fmt_date(w.get("start")), narrative.fmt_date(w.get("end")),
-             "vague de la présente note" if k == params["current_wave"] else
-             ("vague précédente" if k == params.get("previous_wave") else ""))
-            for k, w in params["waves"].items()]
-    parts.append(_simple_table("Fenêtres de programmation des vagues", ["Vague", "Du", "Au", ""], rows,
-                               source="paramètres du calcul", key="annexe-vagues"))
-
-    # B.3 keyword groups
-    parts.append('<h2 data-nonum="" id="annexe-b-3">B.3 Groupes de mots-clés de la recherche textuelle</h2>')
-    try:
-        groups = (params.yaml("keywords") or {}).get("groups", {}) if params.get("keywords") else {}
-    except InputError:
-        groups = {}
-    parts.append("<p>Les motifs sont des expressions régulières appliquées au texte normalisé "
-                 "(minuscules, sans accents ni apostrophes) et reconnus en mots entiers.</p>")
     from ..textsearch import group_is_strong
-    rows = [(g.get("label", k), "oui" if group_is_strong(g) else "non", g.get("criterion", "") or "",
-             "<br>".join(f"<code>{esc(p)}</code>" for p in g.get("patterns", [])))
-            for k, g in groups.items()]
-    parts.append(_simple_table("Groupes de mots-clés", ["Groupe", "Pré-identifie", "Critère de la grille", "Motifs"],
-                               rows, raw_cols=[3], source="params/keywords.yaml", key="annexe-mots-cles"))
+    groups = [{"label": g.get("label", k), "strong": group_is_strong(g), "criterion": g.get("criterion", "") or "",
+               "patterns": list(g.get("patterns", []))}
+              for k, g in ((_yaml_or(params, "keywords", {}) or {}).get("groups", {})).items()]
+    actors = [(a.get("name", ""), ", ".join(a.get("aliases", []) or []), a.get("kind", ""))
+              for a in (_yaml_or(params, "actors", {}) or {}).get("actors", [])]
 
-    # B.4 actors
-    parts.append('<h2 data-nonum="" id="annexe-b-4">B.4 Acteurs de l’écosystème recherchés parmi les porteurs</h2>')
-    try:
-        actors = (params.yaml("actors") or {}).get("actors", []) if params.get("actors") else []
-    except InputError:
-        actors = []
-    rows = [(a.get("name", ""), ", ".join(a.get("aliases", []) or []), a.get("kind", "")) for a in actors]
-    parts.append(_simple_table("Acteurs de l’écosystème de l’innovation sociale",
-                               ["Acteur", "Autres noms", "Type"], rows, source="params/actors.yaml",
-                               key="annexe-acteurs"))
-
-    # B.5 funnel
-    parts.append('<h2 data-nonum="" id="annexe-b-5">B.5 Du repérage à la sélection</h2>')
     funnel = _read_json(layout.clean / "funnel.json", None)
+    funnel_view = None
     if isinstance(funnel, Mapping) and funnel:
         known = list((params.get("programmes") or {}).keys())
         programmes = [p for p in funnel if isinstance(funnel[p], Mapping) and (p in known or not known)]
@@ -425,31 +338,26 @@ def annex_method_html(params: Params, layout: Layout) -> str:
             vals = [_flatten_funnel(funnel[p]).get(k) for p in programmes]
             rows.append([FUNNEL_LABELS.get(k, k)] + [fmt_int(v) if isinstance(v, (int, float)) else ("" if v is None else str(v))
                                                      for v in vals])
-        parts.append(_simple_table("Étapes du repérage des opérations, par programme",
-                                   ["Étape"] + [f"PON {p.upper()}" for p in programmes], rows,
-                                   source="étape de repérage (funnel.json)", key="annexe-entonnoir"))
         extra = _flatten_funnel(others) if others else {}
-        if extra:
-            items = "".join(f"<li>{esc(FUNNEL_LABELS.get(k, k))} : "
-                            f"{esc(fmt_int(v) if isinstance(v, (int, float)) and not isinstance(v, bool) else v)}</li>"
-                            for k, v in extra.items())
-            parts.append(f'<ul class="isn-funnel-extra">{items}</ul>')
-    else:
-        parts.append("<p>Le décompte des étapes du repérage n’est pas disponible pour ce calcul.</p>")
+        funnel_view = {"programmes": programmes, "rows": rows,
+                       "extra": [(FUNNEL_LABELS.get(k, k),
+                                  fmt_int(v) if isinstance(v, (int, float)) and not isinstance(v, bool) else v)
+                                 for k, v in extra.items()]}
 
-    # B.6 checks
-    parts.append('<h2 data-nonum="" id="annexe-b-6">B.6 Contrôles de cohérence</h2>')
     checks = _read_json(layout.clean / "checks.json", None)
     if isinstance(checks, Mapping):
         checks = checks.get("checks", [])
+    checks_view = None
     if isinstance(checks, list) and checks:
-        items = "".join(f"<li><strong>{esc(c.get('name', ''))}</strong> – {esc(c.get('description', ''))}</li>"
-                        for c in checks if isinstance(c, Mapping))
-        parts.append(f"<p>Le calcul s’arrête si l’un des contrôles suivants échoue ; tous ont été passés "
-                     f"avec succès ({fmt_int(len(checks))}).</p><ul class=\"isn-checks\">{items}</ul>")
-    else:
-        parts.append("<p>La liste des contrôles de cohérence n’est pas disponible pour ce calcul.</p>")
-    return '<section class="isn-annex">' + "".join(parts) + "</section>"
+        checks_view = {"count": fmt_int(len(checks)),
+                       "entries": [(c.get("name", ""), c.get("description", "")) for c in checks
+                                   if isinstance(c, Mapping)]}
+
+    survey = params.get("survey_date")
+    return blocks.render("annex_method", extract_date=narrative.fmt_date(params.get("extract_date")),
+                         survey_month=narrative.fmt_month(survey) if survey else None,
+                         files_read=files_read, files_planned=files_planned, waves=waves, groups=groups,
+                         actors=actors, funnel=funnel_view, checks=checks_view)
 
 
 
