@@ -106,6 +106,21 @@ def test_volumes_of_tableau2(env):
     assert ck.check_volumes(env["t4"], None, "fse", env["params"], "Tableau 4")   # missing block fails
 
 
+def test_wave_comparisons_name_the_wave_and_the_field(env):
+    vol = copy.deepcopy(env["volumes"])
+    vol["fse"]["2019"]["ct"] += 1.0
+    del vol["fse"]["2017"]
+    v = ck.check_volumes(env["t4"], vol, "fse", env["params"], "Tableau 4")
+    assert "Tableau 4, 2017 : vague absente du bloc `volumes`" in v
+    assert [x for x in v if x.startswith("Tableau 4 vs Tableau 2, fse 2019, CT (M€) : ")]
+    kf = copy.deepcopy(env["kf_iej"])
+    kf["iej"]["2019"]["total"]["n_ops"] = 999
+    del kf["iej"]["2017"]
+    v = ck.check_kf_programme(kf, env["tp"])
+    assert "chiffres clés iej 2017 : total absent" in v
+    assert [x for x in v if x.startswith("chiffres clés vs tableau iej, 2019, n_ops : 999 ≠ ")]
+
+
 def test_retained_list_must_equal_register(env):
     short = env["retained"].iloc[1:]
     v = ck.check_retained_register(short, env["register"], env["operations"])

@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable
+from typing import Callable, Iterable, Mapping
 
 import numpy as np
 import pandas as pd
@@ -92,6 +92,25 @@ def _cmp(label: str, a, b, tol: float = 0.0) -> list[str]:
     if a is None or b is None:
         return [] if a is None and b is None else [f"{label} : {_show(a)} ≠ {_show(b)}"]
     return [] if _close(a, b, tol) else [f"{label} : {_show(a)} ≠ {_show(b)}"]
+
+
+def _cmp_waves(rows: pd.DataFrame, reference: Callable[[str], Mapping | None],
+               fields: Iterable[tuple[str, str, str, float]], *, label: Callable[[object, str], str],
+               missing: Callable[[object], str], reference_first: bool = False) -> list[str]:
+    """Each row of a table (column `periode`) against the reference block of its wave
+    (`reference(str(periode))`, None when absent: `missing(periode)`), on each (field, column of the
+    row, key of the reference, tolerance) of `fields`; `reference_first` puts the reference value
+    first in the message."""
+    out: list[str] = []
+    for _, r in rows.iterrows():          # a few waves: one row each
+        ref = reference(str(r["periode"]))
+        if ref is None:
+            out.append(missing(r["periode"]))
+            continue
+        for field_name, column, key, tol in fields:
+            a, b = (ref[key], r[column]) if reference_first else (r[column], ref[key])
+            out += _cmp(label(r["periode"], field_name), a, b, tol)
+    return out
 
 
 def _share_bounds(df: pd.DataFrame, where: str) -> list[str]:
@@ -312,14 +331,11 @@ def check_volumes(pon: pd.DataFrame, volumes: dict | None, programme: str, param
     rows = pon.loc[pon["periode"].isin(table_waves(params))]
     if "level" in rows.columns:
         rows = rows.loc[rows["level"].eq("total")]
-    for _, r in rows.iterrows():
-        v = volumes[programme].get(str(r["periode"]))
-        if v is None:
-            out.append(f"{name}, {r['periode']} : vague absente du bloc `volumes`")
-            continue
-        out += _cmp(f"{name} vs Tableau 2, {programme} {r['periode']}, opérations", r["pon_n_ops"], v["n_ops"])
-        out += _cmp(f"{name} vs Tableau 2, {programme} {r['periode']}, UE (M€)", r["pon_ue_meur"], v["ue"], TOL_MEUR)
-        out += _cmp(f"{name} vs Tableau 2, {programme} {r['periode']}, CT (M€)", r["pon_ct_meur"], v["ct"], TOL_MEUR)
+    out += _cmp_waves(rows, volumes[programme].get,
+                      [("opérations", "pon_n_ops", "n_ops", 0.0), ("UE (M€)", "pon_ue_meur", "ue", TOL_MEUR),
+                       ("CT (M€)", "pon_ct_meur", "ct", TOL_MEUR)],
+                      label=lambda p, f: f"{name} vs Tableau 2, {programme} {p}, {f}",
+                      missing=lambda p: f"{name}, {p} : vague absente du bloc `volumes`")
     return out
 
 
@@ -395,14 +411,11 @@ def check_kf_retained(kf: dict, t3: pd.DataFrame, t4: pd.DataFrame, params: Para
 def check_kf_programme(kf: dict, tp: pd.DataFrame, programme: str = "iej") -> list[str]:
     out: list[str] = []
     node = kf.get(programme, {})
-    for _, r in tp.iterrows():
-        k = node.get(str(r["periode"]), {}).get("total")
-        if k is None:
-            out.append(f"chiffres clés {programme} {r['periode']} : total absent")
-            continue
-        out += _cmp(f"chiffres clés vs tableau {programme}, {r['periode']}, n_ops", k["n_ops"], r["n_ops"])
-        out += _cmp(f"chiffres clés vs tableau {programme}, {r['periode']}, ue", k["ue"], r["ue_meur"], TOL_MEUR)
-        out += _cmp(f"chiffres clés vs tableau {programme}, {r['periode']}, ct", k["ct"], r["ct_meur"], TOL_MEUR)
+    out += _cmp_waves(tp, lambda p: node.get(p, {}).get("total"),
+                      [("n_ops", "n_ops", "n_ops", 0.0), ("ue", "ue_meur", "ue", TOL_MEUR),
+                       ("ct", "ct_meur", "ct", TOL_MEUR)],
+                      label=lambda p, f: f"chiffres clés vs tableau {programme}, {p}, {f}",
+                      missing=lambda p: f"chiffres clés {programme} {p} : total absent", reference_first=True)
     return out
 
 

@@ -196,13 +196,21 @@ def check_unique_across(frames: list[pd.DataFrame]) -> None:
         return
     allops = pd.concat([f[["op_id", "_line", "_file"]] for f in frames], ignore_index=True)
     dup = allops["op_id"].notna() & allops["op_id"].duplicated(keep="first")
-    if dup.any():
-        pos = int(np.flatnonzero(dup.to_numpy())[0])
-        op = allops["op_id"].iloc[pos]
-        first = allops[allops["op_id"] == op].iloc[0]
-        fail_rows(allops["_file"].iloc[pos], allops["_line"], dup,
-                  f"numéro d'opération déjà présent dans {first['_file']} (ligne {int(first['_line'])})",
-                  column="op_id", expected="un numéro unique dans l'ensemble des programmes", values=allops["op_id"])
+    _fail_on_duplicate(allops, dup, "numéro d'opération déjà présent dans",
+                       expected="un numéro unique dans l'ensemble des programmes")
+
+
+def _fail_on_duplicate(frame: pd.DataFrame, dup: pd.Series, what: str, *, expected: str) -> None:
+    """Stop (InputError) on the rows of `frame` (op_id, _line, _file: rows of several files) flagged
+    in `dup`, naming the file of the first one and the file and line where its op_id first appears."""
+    if not dup.any():
+        return
+    pos = int(np.flatnonzero(dup.to_numpy())[0])
+    op = frame["op_id"].iloc[pos]
+    first = frame[frame["op_id"] == op].iloc[0]
+    fail_rows(frame["_file"].iloc[pos], frame["_line"], dup,
+              f"{what} {first['_file']} (ligne {int(first['_line'])})",
+              column="op_id", expected=expected, values=frame["op_id"])
 
 
 def assign_waves(dates: pd.Series, waves: dict) -> pd.Series:
@@ -296,14 +304,8 @@ def join_qualitative(ops: pd.DataFrame, tables: list[Table], log: QualityLog) ->
     if not frames:
         return ops, joined
     qual = pd.concat(frames, ignore_index=True)
-    dup = qual["op_id"].duplicated(keep="first")
-    if dup.any():
-        pos = int(np.flatnonzero(dup.to_numpy())[0])
-        op = qual["op_id"].iloc[pos]
-        first = qual[qual["op_id"] == op].iloc[0]
-        fail_rows(qual["_file"].iloc[pos], qual["_line"], dup,
-                  f"opération déjà décrite dans {first['_file']} (ligne {int(first['_line'])})",
-                  column="op_id", expected="une seule ligne qualitative par opération", values=qual["op_id"])
+    _fail_on_duplicate(qual, qual["op_id"].duplicated(keep="first"), "opération déjà décrite dans",
+                       expected="une seule ligne qualitative par opération")
     qual = qual.set_index("op_id")
     for c in text_cols:
         ops[c] = ops[c].fillna(ops["op_id"].map(qual[c]).astype("str"))
