@@ -408,7 +408,7 @@ def test_sheets_sit_in_their_category_subsection(tmp_path):
 def test_html_blocks_escape_values_and_keep_markup():
     from markupsafe import Markup
 
-    from isnote.note import blocks
+    from isnote import htmlblocks as blocks
 
     html = blocks.render("fiches", sheets=[Markup("<aside>ok</aside>")])
     assert "<aside>ok</aside>" in html and "\n" not in html

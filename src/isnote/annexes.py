@@ -6,6 +6,8 @@
   and checksums, parameters, software versions) is in the reviewer's technical annex;
 - Annex D, glossary of the acronyms (`content/glossaire.yaml`).
 
+The values are gathered here; the HTML is in `templates/blocks/reader_*.html.j2` (isnote.htmlblocks).
+
 Cross-references: a reference written `<a class="isn-ref" data-target="ID">…</a>` is resolved by
 `resolve_refs` after numbering, to the number the note gave to the element `ID` (« Tableau 11 »).
 Check descriptions name tables by their historical numbers (« Tableau 3 » = retained operations
@@ -17,9 +19,9 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Any, Iterable, Mapping
+from typing import Any, Mapping
 
-from . import frwords, narrative, readertext
+from . import frwords, htmlblocks, narrative, readertext
 from .config import PROJECT_ROOT, Layout, Params
 from .display import esc
 from .errors import InputError
@@ -58,20 +60,6 @@ FUNNEL_LABELS = {
 FUNNEL_ORDER = list(FUNNEL_LABELS)
 
 GLOSSARY_FILE = "glossaire.yaml"
-
-
-def _table(caption: str, headers: Iterable[str], rows: Iterable[Iterable[Any]], *, source: str | None = None,
-           key: str | None = None, raw_cols: Iterable[int] = (), num_cols: Iterable[int] = ()) -> str:
-    raw, num = set(raw_cols), set(num_cols)
-    head = "".join(f'<th scope="col">{esc(h)}</th>' for h in headers)
-    num_attr = ' class="num"'
-    body = "".join(
-        "<tr>" + "".join(f"<td{num_attr if j in num else ''}>{v if j in raw else esc(v)}</td>"
-                         for j, v in enumerate(r)) + "</tr>" for r in rows)
-    anchor = f' id="tab-{esc(key)}"' if key else ""
-    src = f'<p class="source">Source : {esc(source)}</p>' if source else ""
-    return (f'<figure class="isn-table"{anchor} data-caption="{esc(caption)}"><figcaption>{esc(caption)}</figcaption>'
-            f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>{src}</figure>")
 
 
 def _yaml(params: Params, key: str) -> dict:
@@ -140,98 +128,52 @@ FUNNEL_SOURCE_ROWS = {"survey": ("added_survey", "survey_in_wave"),
 
 
 def method_html(params: Params, layout: Layout, perimeter: Mapping | None = None) -> str:
-    """Annex B for the reader. `perimeter` (key-figure block) tells which inputs the run has."""
+    """Annex B for the reader. `perimeter` (key-figure block) tells which inputs the run has. The
+    values are gathered here, the HTML is `templates/blocks/reader_method.html.j2`."""
     perimeter = perimeter or {}
     absent = {k for src, keys in FUNNEL_SOURCE_ROWS.items() if perimeter.get(src) is False for k in keys}
-    parts = ['<h1 data-nonum="" id="annexe-b">Annexe B – Méthode</h1>']
-
-    # B.1 data
-    parts.append('<h2 data-nonum="" id="annexe-b-1">B.1 Données exploitées</h2>')
     extract = params.get("extract_date")
     survey = params.get("survey_date")
-    parts.append("<p>La note repose sur les données de suivi des programmes"
-                 + (f", dans leur état du {esc(narrative.fmt_date(extract))}" if extract else "")
-                 + (f", et sur l’enquête conduite en {esc(narrative.fmt_month(survey))} auprès des "
-                    "gestionnaires de l’axe 3 du " + readertext.programme_short(params, "fse") if survey else "")
-                 + ". Le tableau ci-dessous indique le volume de chaque ensemble de données lu.</p>")
-    rows = [(readertext.role_label(role, params), fmt_int(n) if isinstance(n, (int, float)) else "–")
-            for role, n in _meta_rows(layout)]
-    if rows:
-        parts.append(_table("Données lues pour la note", ["Données", "Lignes lues"], rows, num_cols=[1],
-                            source=readertext.source_line(params, "data"), key="annexe-sources"))
-
-    # B.2 waves
-    parts.append('<h2 data-nonum="" id="annexe-b-2">B.2 Vagues d’analyse</h2>')
-    parts.append("<p>Une opération appartient à la vague dont la fenêtre contient sa date de "
-                 "programmation ; elle n’est comptée que dans une seule vague.</p>")
+    data_rows = [(readertext.role_label(role, params), fmt_int(n) if isinstance(n, (int, float)) else "–")
+                 for role, n in _meta_rows(layout)]
     cw, pw = str(params["current_wave"]), str(params.get("previous_wave"))
-    rows = [(w.get("label", k), narrative.fmt_date(w.get("start")), narrative.fmt_date(w.get("end")),
-             "vague de la présente note" if str(k) == cw else ("vague précédente" if str(k) == pw else ""))
-            for k, w in params["waves"].items()]
-    parts.append(_table("Fenêtres de programmation des vagues", ["Vague", "Du", "Au", "Rôle"], rows,
-                        source="fenêtres fixées pour l’évaluation", key="annexe-vagues"))
+    waves = [{"label": w.get("label", k), "start": narrative.fmt_date(w.get("start")),
+              "end": narrative.fmt_date(w.get("end")), "current": str(k) == cw, "previous": str(k) == pw}
+             for k, w in params["waves"].items()]
+    groups = [{"label": g.get("label", k), "signals": bool(g.get("preidentify")),
+               "criterion": CRITERION_LABELS.get(g.get("criterion") or "", "–"),
+               "expressions": fmt_int(len(g.get("patterns", []) or []))}
+              for k, g in (_yaml(params, "keywords").get("groups", {}) or {}).items() if isinstance(g, Mapping)]
+    actors = [(a.get("name", ""), ", ".join(a.get("aliases", []) or []), a.get("kind", ""))
+              for a in _yaml(params, "actors").get("actors", []) or [] if isinstance(a, Mapping)]
 
-    # B.3 keyword groups
-    parts.append('<h2 data-nonum="" id="annexe-b-3">B.3 Recherche par mots-clés</h2>')
-    groups = _yaml(params, "keywords").get("groups", {}) or {}
-    parts.append(
-        "<p>Les textes des opérations sont d’abord ramenés à une forme commune : minuscules, accents et "
-        "apostrophes retirés, ponctuation remplacée par des espaces. Chaque groupe réunit des expressions "
-        "de même sens, avec leurs variantes de genre et de nombre ; une expression n’est reconnue que "
-        "comme mot entier. Certains groupes suffisent à signaler une opération ; les autres ne servent "
-        "qu’à suggérer des scores au relecteur. La liste exacte des expressions figure dans l’annexe "
-        "technique remise aux relecteurs.</p>")
-    rows = [(g.get("label", k),
-             "signale l’opération" if g.get("preidentify") else "score suggéré seulement",
-             CRITERION_LABELS.get(g.get("criterion") or "", "–"),
-             fmt_int(len(g.get("patterns", []) or [])))
-            for k, g in groups.items() if isinstance(g, Mapping)]
-    parts.append(_table("Groupes de mots-clés de la recherche textuelle",
-                        ["Groupe", "Usage", "Critère de la grille", "Expressions"], rows, num_cols=[3],
-                        source="liste de mots-clés établie pour l’évaluation", key="annexe-mots-cles"))
-
-    # B.4 actors
-    parts.append('<h2 data-nonum="" id="annexe-b-4">B.4 Acteurs de l’écosystème recherchés parmi les porteurs</h2>')
-    actors = _yaml(params, "actors").get("actors", []) or []
-    parts.append("<p>Le nom de chaque porteur est comparé aux noms suivants, en tolérant les variantes "
-                 "d’écriture, les sigles et les formes juridiques.</p>")
-    rows = [(a.get("name", ""), ", ".join(a.get("aliases", []) or []), a.get("kind", "")) for a in actors
-            if isinstance(a, Mapping)]
-    parts.append(_table("Acteurs de l’écosystème de l’innovation sociale", ["Acteur", "Autres noms", "Type"],
-                        rows, source="liste d’acteurs établie pour l’évaluation", key="annexe-acteurs"))
-
-    # B.5 funnel
-    parts.append('<h2 data-nonum="" id="annexe-b-5">B.5 Du repérage à la sélection</h2>')
     funnel = _read_json(layout.clean / "funnel.json")
     known = list((params.get("programmes") or {}).keys()) or ["fse", "iej"]
     progs = [p for p in known if isinstance(funnel, Mapping) and isinstance(funnel.get(p), Mapping)]
+    funnel_view = None
     if progs:
         flat = {p: _flatten(funnel[p]) for p in progs}
         rows = [[FUNNEL_LABELS[k]] + [fmt_int(flat[p][k]) if isinstance(flat[p].get(k), (int, float)) else "–"
                                       for p in progs]
                 for k in FUNNEL_ORDER if k not in absent and any(k in flat[p] for p in progs)]
-        parts.append(_table("Étapes du repérage des opérations, par programme",
-                            ["Étape"] + [readertext.programme_short(params, p) for p in progs], rows,
-                            num_cols=range(1, len(progs) + 1),
-                            source=readertext.source_line(params, "screening"), key="annexe-entonnoir"))
-    else:
-        parts.append("<p>Le décompte des étapes du repérage n’est pas disponible pour ce calcul.</p>")
+        funnel_view = {"programmes": [readertext.programme_short(params, p) for p in progs], "rows": rows,
+                       "source": readertext.source_line(params, "screening")}
 
-    # B.6 checks
-    parts.append('<h2 data-nonum="" id="annexe-b-6">B.6 Contrôles de cohérence</h2>')
     checks = _read_json(layout.clean / "checks.json")
     if isinstance(checks, Mapping):
         checks = checks.get("checks", [])
+    checks_view = None
     if isinstance(checks, list) and checks:
-        items = "".join(f"<li>{link_table_refs(str(c.get('description', '')))}</li>"
-                        for c in checks if isinstance(c, Mapping))
-        n = len(checks)
-        parts.append(f"<p>La production de la note s’arrête si l’un des contrôles suivants échoue. "
-                     f"{esc(frwords.number_words(n).capitalize())} contrôles ont été appliqués, tous "
-                     f"satisfaits.</p><ul class=\"isn-checks\">{items}</ul>")
-    else:
-        parts.append("<p>La liste des contrôles de cohérence n’est pas disponible pour ce calcul.</p>")
-    return '<section class="isn-annex">' + "".join(parts) + "</section>"
+        checks_view = {"count": frwords.number_words(len(checks)).capitalize(),
+                       "entries": [htmlblocks.markup(link_table_refs(str(c.get("description", ""))))
+                                   for c in checks if isinstance(c, Mapping)]}
+
+    return htmlblocks.render(
+        "reader_method", extract_date=narrative.fmt_date(extract) if extract else None,
+        survey_month=narrative.fmt_month(survey) if survey else None,
+        survey_programme=readertext.programme_short(params, "fse") if survey else None,
+        data_rows=data_rows, data_source=readertext.source_line(params, "data"), waves=waves, groups=groups,
+        actors=actors, funnel=funnel_view, checks=checks_view)
 
 
 def _flatten(node: Mapping) -> dict:
@@ -247,17 +189,10 @@ def _flatten(node: Mapping) -> dict:
 def traceability_html(prov: Mapping, run_label: str) -> str:
     """Annex C for the reader: production date and code version; the rest is for reviewers."""
     git = prov.get("git") or {}
-    version = (f"version {esc(git['commit'][:12])}" + (" (avec des modifications non enregistrées)"
-                                                        if git.get("dirty") else "")
-               if git.get("commit") else "version non identifiée")
-    n_inputs = sum(1 for e in prov.get("inputs", []) if e.get("sha256"))
-    return ('<section class="isn-annex isn-provenance" id="annexe-c-contenu">'
-            '<h1 data-nonum="" id="annexe-c">Annexe C – Traçabilité</h1>'
-            f"<p>La note a été produite le {esc(run_label)}, avec la {version} de la chaîne de production. "
-            f"Chacun des {esc(fmt_int(n_inputs))} fichiers lus (données, paramètres, registre de revue) est "
-            "identifié par une empreinte numérique ; ces empreintes, les paramètres du calcul et les versions des "
-            "logiciels figurent dans l’annexe technique remise aux relecteurs, qui permet de refaire le calcul "
-            "à l’identique.</p></section>")
+    return htmlblocks.render(
+        "reader_traceability", run_label=run_label,
+        commit=git["commit"][:12] if git.get("commit") else None, dirty=bool(git.get("dirty")),
+        n_inputs=fmt_int(sum(1 for e in prov.get("inputs", []) if e.get("sha256"))))
 
 
 def glossary(content_dir: Path | None = None) -> list[tuple[str, str]]:
@@ -278,13 +213,8 @@ def glossary(content_dir: Path | None = None) -> list[tuple[str, str]]:
 
 
 def glossary_html(content_dir: Path | None = None) -> str:
-    entries = glossary(content_dir)
-    if not entries:
-        return ""
-    items = "".join(f"<dt>{esc(k)}</dt><dd>{esc(v)}</dd>" for k, v in entries)
-    return ('<section class="isn-annex isn-glossary">'
-            '<h1 data-nonum="" id="annexe-d">Annexe D – Sigles et acronymes</h1>'
-            f'<dl class="isn-glossary">{items}</dl></section>')
+    """Annex D for the reader (empty when there is no glossary)."""
+    return htmlblocks.render("reader_glossary", entries=glossary(content_dir))
 
 
 def resolve_refs(soup, info: dict) -> None:

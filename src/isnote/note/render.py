@@ -1,7 +1,8 @@
 """Rendering of the note: the notebook cells the note shows (markdown cells and rich outputs of the
 executed notebooks, static sections, synthesis and closing sections, project sheets, annexes), the
-HTML blocks built from data (project sheets, Annex A, the method annex of the technical annex) and
-their export through the note's nbconvert template. Data comes from isnote.note.data; numbering,
+HTML blocks built from data (project sheets, Annex A, the method annex of the technical annex: the
+values are gathered here, the HTML is in the Jinja templates of `templates/blocks/`, rendered by
+isnote.htmlblocks) and their export through the note's nbconvert template. Data comes from isnote.note.data; numbering,
 typography, sanitising and the PDF are isnote.note.post.
 """
 
@@ -16,12 +17,12 @@ import nbformat
 import pandas as pd
 
 from .. import annexes, editorial, frwords, narrative, provenance, readertext, sections
+from .. import htmlblocks as blocks
 from ..config import PROJECT_ROOT, Layout, Params, resolve
 from ..errors import InputError
 from ..frdates import numeric_date as _date_fr
 from ..frnum import fmt_eur, fmt_int
 from ..labels import dataset_label
-from . import blocks
 from .data import NoteError, _category_labels, _flatten_funnel, _meta_entries, _read_json, emblematic, notebook_paths
 
 TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "templates"

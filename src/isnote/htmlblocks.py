@@ -1,5 +1,5 @@
 """The Jinja environment of the note's HTML blocks (`src/isnote/templates/blocks/*.html.j2`: project
-sheets, Annex A, the method annex of the technical annex).
+sheets, Annex A, the reader annexes B, C and D, the method annex of the technical annex).
 
 Every printed value is escaped with `display.esc` (the escaping the note has always used), unless
 it is already markup (`markupsafe.Markup`: a block rendered by another template, or HTML built by
@@ -18,9 +18,9 @@ import jinja2
 import jinja2.ext
 from markupsafe import Markup
 
-from ..display import esc
+from .display import esc
 
-BLOCKS_DIR = Path(__file__).resolve().parent.parent / "templates" / "blocks"
+BLOCKS_DIR = Path(__file__).resolve().parent / "templates" / "blocks"
 
 
 class _JoinLines(jinja2.ext.Extension):
