@@ -71,7 +71,7 @@ def place_category_fiches(cells: list, retained, params: Mapping) -> tuple[objec
     place (other categories, or no marker) and the number placed."""
     import pandas as pd
 
-    from .display import esc
+    from . import htmlblocks
     from .note import _category_labels, emblematic, fiche_html
 
     if retained is None:
@@ -92,8 +92,8 @@ def place_category_fiches(cells: list, retained, params: Mapping) -> tuple[objec
                 if sub.empty:
                     return ""
                 placed_ids.update(sub["op_id"].astype(str))
-                boxes = "".join(fiche_html(rec, labels, params) for rec in sub.to_dict("records"))
-                return f'<section class="isn-fiches" data-categorie="{esc(m.group(1))}">{boxes}</section>'
+                sheets = [htmlblocks.markup(fiche_html(rec, labels, params)) for rec in sub.to_dict("records")]
+                return htmlblocks.render("fiches", sheets=sheets, category=m.group(1))
 
             out["data"]["text/html"] = _CATEGORY_MARKER.sub(fill, html)
     if not placed_ids:

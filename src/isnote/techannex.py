@@ -10,8 +10,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Iterable, Mapping
 
+from . import htmlblocks
 from .atomic import write_text
-from .display import esc
 
 FILE_NAME = "annexe_technique.html"
 
@@ -31,41 +31,22 @@ def path(layout) -> Path:
     return layout.root / FILE_NAME
 
 
-def _list(title: str, items: Iterable[str], empty: str) -> str:
-    items = list(items)
-    body = ("<ul>" + "".join(f"<li>{i}</li>" for i in items) + "</ul>") if items else f"<p>{esc(empty)}</p>"
-    return f"<h1>{esc(title)}</h1>{body}"
-
-
-def editorial_html(report: Mapping | None) -> str:
-    """The editorial paragraphs whose cited figures changed since their approval."""
+def _stale(report: Mapping | None) -> list[dict] | None:
+    """The editorial paragraphs whose cited figures changed since their approval (None: no report)."""
     if not report:
-        return ""
-    rows = []
-    for item in report.get("paragraphs", []):
-        if item["status"] == "à jour":
-            continue
-        changes = "<br>".join(f"<code>{esc(k)}</code> : {esc(old)} → {esc(new)}"
-                              for k, old, new in item.get("changes", []))
-        rows.append(f'<tr class="isn-stale"><td>{esc(item["id"])}</td><td>{esc(item["status"])}</td>'
-                    f"<td>{esc(item['excerpt'])}</td><td>{changes}</td></tr>")
-    body = ("<table><thead><tr><th>Paragraphe</th><th>État</th><th>Début du texte</th><th>Valeurs citées</th>"
-            f"</tr></thead><tbody>{''.join(rows)}</tbody></table>" if rows else
-            "<p>Tous les paragraphes rédigés citent les valeurs approuvées.</p>")
-    return ("<h1>Paragraphes rédigés à relire</h1><p>Un paragraphe est à relire lorsqu’une valeur qu’il cite "
-            "a changé depuis sa dernière approbation, ou lorsqu’il n’a jamais été approuvé.</p>" + body)
+        return None
+    return [{"id": item["id"], "status": item["status"], "excerpt": item["excerpt"],
+             "changes": list(item.get("changes", []))}
+            for item in report.get("paragraphs", []) if item["status"] != "à jour"]
 
 
 def write(layout, *, method_html: str, provenance_html: str, tool_talk: Iterable[tuple[str, str]] = (),
           editorial: Mapping | None = None, title: str = "") -> Path:
-    talk = [f"<code>{esc(tok)}</code> ({esc(kind)})" for tok, kind in tool_talk]
-    html = ("<!DOCTYPE html><html lang=\"fr\"><head><meta charset=\"utf-8\">"
-            f"<title>Annexe technique – {esc(title)}</title><style>{CSS}</style></head><body>"
-            f"<p><strong>Annexe technique pour les relecteurs</strong> – {esc(title)}</p>"
-            + editorial_html(editorial)
-            + _list("Termes techniques relevés dans la note", talk,
-                    "Aucun terme technique (commande, fichier, clé interne, expression régulière) dans la note.")
-            + method_html + provenance_html + "</body></html>")
+    """Write the page (`templates/blocks/technical_annex.html.j2`); `method_html` and
+    `provenance_html` are blocks rendered already."""
+    html = htmlblocks.render("technical_annex", title=title, css=htmlblocks.markup(CSS), stale=_stale(editorial),
+                             tool_talk=list(tool_talk), method=htmlblocks.markup(method_html),
+                             provenance=htmlblocks.markup(provenance_html))
     target = path(layout)
     write_text(target, html)
     return target

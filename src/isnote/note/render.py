@@ -229,7 +229,7 @@ def fiches_block(retained: pd.DataFrame | None, params: Params) -> tuple[str, in
     rows = emblematic(retained, params) if retained is not None else pd.DataFrame()
     labels = _category_labels(params) if not rows.empty else {}
     sheets = [blocks.markup(fiche_html(rec, labels, params)) for rec in rows.to_dict("records")]
-    return blocks.render("fiches", sheets=sheets), len(rows)
+    return blocks.render("fiches", sheets=sheets, category=None), len(rows)
 
 
 # --------------------------------------------------------------------------------------------
