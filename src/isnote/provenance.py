@@ -13,7 +13,6 @@ from pathlib import Path
 from typing import Any, Mapping
 
 from .config import PROJECT_ROOT, input_entries, resolve, work_root
-from .display import esc
 from .hashing import file_sha256
 
 PACKAGES = ("isnote", "pandas", "pyarrow", "nbconvert", "papermill", "weasyprint", "matplotlib",
@@ -140,48 +139,24 @@ def write_json(prov: dict, path: Path) -> None:
     write_text(path, json.dumps(prov, ensure_ascii=False, indent=2, sort_keys=True) + "\n")
 
 
+DIRTY_NOTE = " (modifié : l'arbre de travail contient des changements non enregistrés)"
+NO_GIT = "non disponible (pas de dépôt git)"
+
+
 def git_label(git: dict | None) -> str:
     if not git:
-        return "non disponible (pas de dépôt git)"
-    return git["commit"] + (" (modifié : l'arbre de travail contient des changements non enregistrés)"
-                            if git.get("dirty") else "")
-
-
-def _git_html(git: dict | None) -> str:
-    if not git:
-        return esc(git_label(git))
-    dirty = (" (modifié : l'arbre de travail contient des changements non enregistrés)"
-             if git.get("dirty") else "")
-    return f"<code>{esc(git['commit'])}</code>{esc(dirty)}"
+        return NO_GIT
+    return git["commit"] + (DIRTY_NOTE if git.get("dirty") else "")
 
 
 def render_html(prov: dict, run_label: str) -> str:
-    """Annex C: the provenance block (all values escaped)."""
-    rows = "".join(
-        f"<tr><td>{esc(e['role'])}</td><td><code>{esc(e['path'])}</code></td>"
-        f"<td class=\"hash\"><code>{esc(e.get('sha256') or '–')}</code></td>"
-        f"<td>{esc(e.get('note', ''))}</td></tr>"
-        for e in prov["inputs"])
-    packages = "".join(f"<tr><td>{esc(k)}</td><td>{esc(v)}</td></tr>" for k, v in prov["packages"].items())
-    params = (f'<pre class="isn-yaml">{esc(prov["params_yaml"])}</pre>' if prov.get("params_yaml")
-              else "<p>Fichier de paramètres non disponible.</p>")
-    return (
-        '<section class="isn-annex isn-provenance" id="annexe-c-contenu">'
-        '<h1 data-nonum="" id="annexe-c">Annexe C – Provenance</h1>'
-        "<p>Ce bloc permet de refaire le calcul à l'identique : il identifie les fichiers lus, "
-        "les paramètres, les versions des logiciels et l'état du code.</p>"
-        '<dl class="isn-facts">'
-        f"<dt>Date de production</dt><dd>{esc(run_label)}</dd>"
-        f"<dt>Version du code (commit git)</dt><dd>{_git_html(prov.get('git'))}</dd>"
-        f"<dt>Python</dt><dd>{esc(prov.get('python', ''))}</dd>"
-        f"<dt>Fichier de paramètres</dt><dd><code>{esc(prov.get('params_file') or '–')}</code></dd>"
-        "</dl>"
-        '<h2 data-nonum="" id="annexe-c-1">C.1 Fichiers lus et empreintes SHA-256</h2>'
-        '<table class="isn-plain isn-hashes"><thead><tr><th scope="col">Rôle</th><th scope="col">Fichier</th>'
-        f'<th scope="col">SHA-256</th><th scope="col">Remarque</th></tr></thead><tbody>{rows}</tbody></table>'
-        '<h2 data-nonum="" id="annexe-c-2">C.2 Versions des logiciels</h2>'
-        '<table class="isn-plain"><thead><tr><th scope="col">Paquet</th><th scope="col">Version</th></tr></thead>'
-        f"<tbody>{packages}</tbody></table>"
-        '<h2 data-nonum="" id="annexe-c-3">C.3 Paramètres du calcul</h2>'
-        f"{params}</section>"
-    )
+    """Annex C: the provenance block (all values escaped; `templates/blocks/provenance.html.j2`)."""
+    from . import htmlblocks          # Jinja only where the annex is written (not in the CLI checks)
+
+    git = prov.get("git")
+    return htmlblocks.render(
+        "provenance", run_label=run_label, commit=git["commit"] if git else None,
+        dirty=bool(git and git.get("dirty")), dirty_note=DIRTY_NOTE, no_git=NO_GIT,
+        python=prov.get("python", ""), params_file=prov.get("params_file") or "–",
+        inputs=[(e["role"], e["path"], e.get("sha256") or "–", e.get("note", "")) for e in prov["inputs"]],
+        packages=list(prov["packages"].items()), params_yaml=prov.get("params_yaml"))
