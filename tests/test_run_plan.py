@@ -19,7 +19,8 @@ def _steps() -> dict:
 def test_real_notebooks_dependencies_come_from_their_imports():
     steps = _steps()
     iej, screening = run_plan.step_modules(steps["iej"]), run_plan.step_modules(steps["screening"])
-    assert "charts" not in iej                       # 05 draws no chart
+    assert "ingest" not in iej                       # 05 reads the clean tables, never the raw inputs
+    assert ("charts" in iej) == ("waves" in iej)     # 05 draws no chart itself; waves (the by-wave chart) does
     assert "ingest" in screening                     # 02 imports ingest (its parquet writer)
     assert "qualitative" in run_plan.step_modules(steps["fse"]) and "qualitative" not in iej
     assert {"note", "htmlguard", "editorial"} <= set(run_plan.note_modules())
