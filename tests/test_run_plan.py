@@ -115,3 +115,15 @@ def test_plan_uses_the_derived_modules(monkeypatch, tmp_path):
     run_plan.plan(params, params.layout, pdf=False, code=code)
     assert tuple(run_plan.step_modules(_steps()["iej"])) in seen
     assert tuple(run_plan.note_modules()) in seen
+
+
+def test_imports_of_a_subpackage_reach_the_top(tmp_path):
+    """A subpackage (like `note/`) imports the package's modules with `from .. import x` and
+    `from ..x import y`; `from .part import z` stays inside it (hashed whole)."""
+    pkg = tmp_path / "pkg"
+    (pkg / "sub").mkdir(parents=True)
+    for name in ("__init__", "a", "b", "c", "part"):
+        (pkg / f"{name}.py").write_text("")
+    (pkg / "sub" / "__init__.py").write_text("from .part import z\n")
+    (pkg / "sub" / "part.py").write_text("from .. import a\nfrom ..b import y\n\ndef f():\n    from ..c import w\n")
+    assert run_plan.module_closure({"sub"}, pkg) == {"sub", "a", "b", "c"}

@@ -92,10 +92,12 @@ def _statements(body):
                 todo += [c for c in child if isinstance(c, ast.AST)]
 
 
-def _imported(tree: ast.Module, *, relative: bool) -> set[str]:
+def _imported(tree: ast.Module, *, relative: bool, depth: int = 0) -> set[str]:
     """Top-level `isnote` modules (or subpackages) named by the imports of `tree`: `import
     isnote.x`, `from isnote import x`, `from isnote.x import y` and, inside the package
-    (`relative`), `from . import x`, `from .x import y`."""
+    (`relative`), `from . import x`, `from .x import y`; in a file `depth` folders below the
+    package's top (a subpackage such as `note/`), `from .. import x` reaches the top and
+    `from .x import y` stays inside the subpackage (hashed whole already)."""
     found: set[str] = set()
     for node in _statements(tree.body):
         if isinstance(node, ast.Import):
@@ -106,7 +108,7 @@ def _imported(tree: ast.Module, *, relative: bool) -> set[str]:
         elif isinstance(node, ast.ImportFrom):
             if node.level == 0 and node.module and node.module.split(".")[0] == PACKAGE:
                 rest = node.module.split(".")[1:]
-            elif node.level == 1 and relative:
+            elif relative and node.level == depth + 1:
                 rest = node.module.split(".") if node.module else []
             else:
                 continue
@@ -147,12 +149,13 @@ def _module_files(name: str, package_dir: Path) -> list[Path]:
 _IMPORTS: dict[str, list[str]] = {}
 
 
-def _direct_imports(path: Path) -> list[str]:
+def _direct_imports(path: Path, depth: int = 0) -> list[str]:
     data = path.read_bytes()
-    digest = hashlib.sha256(data).hexdigest()
+    digest = hashlib.sha256(data).hexdigest() + (f"@{depth}" if depth else "")
     found = _IMPORTS.get(digest)
     if found is None:
-        found = _IMPORTS[digest] = sorted(_imported(ast.parse(data, filename=str(path)), relative=True))
+        found = _IMPORTS[digest] = sorted(_imported(ast.parse(data, filename=str(path)), relative=True,
+                                                    depth=depth))
     return found
 
 
@@ -190,7 +193,7 @@ def module_closure(names, package_dir: Path | None = None) -> set[str]:
             continue
         seen.add(name)
         for f in files:
-            todo += _direct_imports(f)
+            todo += _direct_imports(f, len(f.relative_to(package_dir).parts) - 1)
     return seen
 
 
