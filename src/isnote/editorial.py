@@ -47,10 +47,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Mapping
 
-from . import frwords, narrative
+from . import frwords
 from .config import PROJECT_ROOT, resolve
 from .errors import InputError, IsnoteError
 from .frnum import fmt_int, fmt_pct
+
+
+def _narrative():
+    """The template engine (jinja2), imported on first use: the pipeline's planning (is the
+    editorial text approved?) runs on every `make report`, even when nothing has changed."""
+    from . import narrative
+    return narrative
 
 DEFAULT_LOCK = "content/approbations.yaml"
 STRICT_ENV = "STRICT"
@@ -94,7 +101,7 @@ class Cited:
         if self.kind == "points":
             return frwords.fmt_points(v)
         if self.kind == "date":
-            return narrative.fmt_date(v)
+            return _narrative().fmt_date(v)
         if self.kind == "nb":
             return fmt_int(v)
         return str(v)
@@ -137,14 +144,14 @@ class Space:
         if name not in self._data:
             full = f"{self._path}.{name}" if self._path else name
             # the text's name is added once by narrative's rendering (« texte « … » : »)
-            raise narrative.NarrativeError(f"chiffre inconnu « {full} »")
+            raise _narrative().NarrativeError(f"chiffre inconnu « {full} »")
         return self._data[name]
 
     def __contains__(self, name: Any) -> bool:
         return str(name) in self._data
 
     def __str__(self) -> str:
-        raise narrative.NarrativeError(f"« {self._path} » est un groupe de chiffres, pas un chiffre")
+        raise _narrative().NarrativeError(f"« {self._path} » est un groupe de chiffres, pas un chiffre")
 
 
 def _kind_of(key: str) -> str:
@@ -235,9 +242,9 @@ class Paragraph:
 def render(source: str, label: str, params: Mapping, kf: Mapping) -> tuple[str, list[Paragraph]]:
     """Render an editorial Markdown text; returns the text and its paragraphs that cite figures."""
     rec = Recorder()
-    context = narrative.build_context(params, kf)
+    context = _narrative().build_context(params, kf)
     context.update(namespace(params, kf, rec, label))
-    text = narrative.render_string(source, label, **context)
+    text = _narrative().render_string(source, label, **context)
     paragraphs = []
     for block in re.split(r"\n\s*\n", text):
         ids = [int(m.group(1)) for m in _MARK.finditer(block)]
@@ -263,7 +270,7 @@ def _strip_values(block: str, rec: Recorder) -> str:
         out.append(block[pos:m.start()])
         out.append("{" + name + "}")
         after = block[m.end():m.end() + len(shown)]
-        pos = m.end() + len(shown) if after in (shown, narrative.lcfirst(shown)) else m.end()
+        pos = m.end() + len(shown) if after in (shown, _narrative().lcfirst(shown)) else m.end()
     out.append(block[pos:])
     return "".join(out)
 
@@ -431,7 +438,7 @@ def main(argv: list[str] | None = None) -> int:
         for line in messages(changed):
             print("  " + line)
         return 0
-    except (IsnoteError, narrative.NarrativeError) as exc:
+    except (IsnoteError, _narrative().NarrativeError) as exc:
         print(f"ERREUR : {exc}", file=sys.stderr)
         return 2
 

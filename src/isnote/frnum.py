@@ -9,8 +9,11 @@ from __future__ import annotations
 
 import math
 
-import numpy as np
-import pandas as pd
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:          # numpy/pandas are imported where numbers are parsed, not by every importer
+    import numpy as np
+    import pandas as pd
 
 NNBSP = "\u202f"   # narrow no-break space: thousands separator
 NBSP = "\u00a0"    # no-break space: before units and signs
@@ -34,6 +37,8 @@ def parse_fr_numbers(values: pd.Series) -> tuple[pd.Series, pd.Series, pd.Series
     # decimal comma -> point (a point alone is accepted as decimal point)
     clean = clean.str.replace(",", ".", regex=False)
     ok = clean.str.fullmatch(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)").fillna(False)
+    import pandas as pd
+
     numbers = pd.to_numeric(clean.where(ok), errors="coerce").astype("float64")
     invalid = (~empty) & (~ok)
     plain = stripped.str.fullmatch(r"[+-]?\d+(?:[.,]\d*)?").fillna(False)
@@ -82,6 +87,8 @@ def round_half_up(x: float, decimals: int = 1) -> float:
 
 
 def to_meur(euros) -> float | np.ndarray:
+    import numpy as np
+
     return np.asarray(euros, dtype="float64") / 1e6 if not np.isscalar(euros) else float(euros) / 1e6
 
 

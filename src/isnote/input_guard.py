@@ -24,10 +24,12 @@ import re
 import stat
 import zipfile
 from pathlib import Path
-
-import pandas as pd
+from typing import TYPE_CHECKING
 
 from .errors import InputError
+
+if TYPE_CHECKING:                      # pandas is imported where cells are cleaned, not on every run
+    import pandas as pd
 
 MB = 1024 * 1024
 MAX_FILE_BYTES = 2048 * MB              # any input file
@@ -167,6 +169,8 @@ def normalise_cells(s: pd.Series, text: bool) -> tuple[pd.Series, pd.Series, pd.
     """(cleaned, invisible, nfkc): invisible/control characters removed (identifiers) or
     replaced by a space (texts, `text=True`), then NFKC; the two masks flag the changed cells.
     Only cells holding a character outside ASCII and the Latin-1 letters are touched."""
+    import pandas as pd
+
     s = s.astype("str")
     # ASCII and the accented letters of Latin-1 (U+00C0-U+00FF) are stable: only other cells are examined
     odd = s.str.contains("[^\x09\x0a\x0d\x20-\x7e\u00c0-\u00ff]", regex=True).fillna(False).astype(bool)
@@ -231,6 +235,8 @@ _AMBIGUOUS = r"\s*[+-]?\d{1,3}(?:\.\d{3})+\s*(?:€|EUR)?\s*"
 def ambiguous_amounts(s: pd.Series, decimal: str = ",") -> pd.Series:
     """Cells like `374.609` in a file whose decimal mark is the comma (a point followed by
     exactly three digits: a thousands separator or a decimal point?)."""
+    import pandas as pd
+
     if decimal != ",":
         return pd.Series(False, index=s.index)
     return s.astype("str").str.fullmatch(_AMBIGUOUS).fillna(False).astype(bool)
