@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from isnote import register_schema as _register_schema
+
 SPECS_DIR = Path(__file__).resolve().parent / "specs"
 
 BANNER = "# DONNÉES SYNTHÉTIQUES – jeu de démonstration isnote, aucune opération réelle"
@@ -22,12 +24,9 @@ ENCODING = {"ops_fse": "cp1252", "ops_iej": "cp1252", "qual_fse": "utf-8", "qual
             "survey": "utf-8", "lot5": "utf-8", "register": "utf-8"}
 MAX_BYTES = 25 * 1024 * 1024
 
-# Columns of the review register. TODO(issue 13): import the runtime's single owner of the register
-# schema once it exists (the runtime defines them too: typology.py, review.py).
-REGISTER_COLUMNS = ["op_id", "programme", "vague", "decision", "categorie", "score_besoin", "score_experimentation",
-                    "score_implication", "score_effets", "emblematique", "caractere_innovant", "justification",
-                    "relecteur", "date_decision", "statut"]
-SCORE_COLUMNS = ["score_besoin", "score_experimentation", "score_implication", "score_effets"]
+# the review register's columns and scores: the runtime owns them (isnote.register_schema)
+REGISTER_COLUMNS = list(_register_schema.REGISTER_COLUMNS)
+SCORE_COLUMNS = list(_register_schema.SCORE_COLUMNS)
 DEMO_DECISION = "décision de démonstration (données synthétiques)"
 ABSENT_STATUS = "absente des données"
 

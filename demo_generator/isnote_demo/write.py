@@ -15,6 +15,8 @@ from pathlib import Path
 
 import numpy as np
 
+from isnote.frdates import numeric_date
+
 from .constants import (AGES, BANNER, FILES, PARQUET_COLUMNS, PARQUET_META, PARTICIPANT_PROFILE, REGISTER_COLUMNS,
                         SEXES, STATUSES, SURVEY_FIELDS)
 from .layout import headers
@@ -35,8 +37,8 @@ def fmt_amount(c: int, sep: str | None = None) -> str:
 
 
 def fmt_date(d: date | None) -> str:
-    # TODO(issue 13): use the runtime's single owner of date formatting once it exists.
-    return d.strftime("%d/%m/%Y") if d else ""
+    """dd/mm/yyyy as the runtime writes it (isnote.frdates owns French dates)."""
+    return numeric_date(d) if d else ""
 
 
 def csv_text(header: list[str], rows: list[list], banner: bool = True) -> str:
