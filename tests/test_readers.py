@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import time
 from pathlib import Path
 
 import numpy as np
@@ -324,17 +323,17 @@ def test_participant_counts_dictionary_plain_and_int(tmp_path, mapping):
     assert read_participant_counts(p, mapping).counts.to_dict() == {"201700001": 2, "5": 1}
 
 
-def test_participant_counts_fast_on_two_million_rows(tmp_path, mapping):
+def test_participant_counts_on_two_million_rows(tmp_path, mapping):
     rng = np.random.default_rng(0)
     pool = np.array([str(201700000 + i) for i in range(14000)])
-    arr = pa.array(pool[rng.integers(0, len(pool), 2_030_000)]).dictionary_encode()
+    drawn = pool[rng.integers(0, len(pool), 2_030_000)]
+    arr = pa.array(drawn).dictionary_encode()
     p = tmp_path / "big.parquet"
     pq.write_table(pa.table({"N° dossier": arr}), p)
-    t0 = time.perf_counter()
-    pc = read_participant_counts(p, mapping)
-    elapsed = time.perf_counter() - t0
+    pc = read_participant_counts(p, mapping)      # its time is measured by `make bench`, not asserted
     assert int(pc.counts.sum()) == 2_030_000
-    assert elapsed < 2.0, elapsed
+    ids, n = np.unique(drawn, return_counts=True)
+    assert sorted(pc.counts.tolist()) == sorted(n.tolist())      # one count per dossier, exact
 
 
 # ----------------------------------------------------------------------------- mapping extensions

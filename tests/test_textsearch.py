@@ -103,14 +103,11 @@ def test_fast_path_in_blocks_equals_reference(monkeypatch):
     assert fast.fillna("<NA>").tolist() == ref.fillna("<NA>").tolist()
 
 
-def test_normalise_is_vectorised_not_per_row(monkeypatch):
-    """The fast path never calls Python code per row: normalising 50 000 rows stays quick."""
-    import time
-    s = pd.Series(["Évaluation de l’impact social — ÉTÉ 2018"] * 50_000)
-    ts.normalise(s.head(10))
-    t = time.perf_counter()
-    ts.normalise(s)
-    assert time.perf_counter() - t < 2.0
+def test_normalise_on_many_rows_agrees_with_the_reference():
+    """50 000 rows through the fast path give the reference's result on every row (its speed is
+    measured by `make bench`, never asserted in a test)."""
+    s = pd.Series(["Évaluation de l’impact social — ÉTÉ 2018", "Tiers-lieu « solidaire »", None] * 16_667)
+    assert ts.normalise(s).fillna("<NA>").tolist() == ts.normalise_reference(s).fillna("<NA>").tolist()
 
 
 # ------------------------------------------------------------------------------ keyword groups
