@@ -32,8 +32,8 @@ from .errors import IsnoteError
 TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
 NARRATIVE_DIR = TEMPLATES_DIR / "narrative"
 
-# Section 14.5 of the annual implementation report ("progrès accomplis dans la réalisation des
-# actions en matière d'innovation sociale"): SFC2014 text field. The limit could not be confirmed
+# Section 14.5 of the annual implementation report (the progress made on social innovation
+# actions): SFC2014 text field. The limit could not be confirmed
 # from a public source at the time of writing; 3 500 characters (spaces included) is assumed.
 # A run may override it with the parameter `ramo_max_chars`.
 RAMO_MAX_CHARS = 3500
