@@ -50,12 +50,19 @@ def amounts(st: State) -> None:
             o.ue = int(o.ct * rate)
 
 
+def _free_and_left(ops: list[Op], amount: str, total: int, what: str) -> tuple[list[Op], int]:
+    """The operations whose `amount` ("ct" or "ue") is still to draw, and what is left of `total`
+    once the fixed ones are counted; fixed amounts alone must reach the total exactly."""
+    free = [o for o in ops if not getattr(o, f"{amount}_fixed")]
+    left = total - sum(getattr(o, amount) for o in ops if getattr(o, f"{amount}_fixed"))
+    if not free and left:
+        raise GenerationError(f"fixed {what} do not add up to the target")
+    return free, left
+
+
 def _split_ct(st: State, ops: list[Op], total: int, sigma: float, minimum: int) -> None:
-    free = [o for o in ops if not o.ct_fixed]
-    left = total - sum(o.ct for o in ops if o.ct_fixed)
+    free, left = _free_and_left(ops, "ct", total, "amounts")
     if not free:
-        if left:
-            raise GenerationError("fixed amounts do not add up to the target")
         return
     w = st.rng.lognormal(0.0, sigma, len(free))
     w *= np.array([3.0 if o.region == geo.national else 1.0 for o in free])
@@ -69,11 +76,8 @@ def _split_ct(st: State, ops: list[Op], total: int, sigma: float, minimum: int) 
 
 
 def _split_ue(st: State, ops: list[Op], total: int, base, sd: float, hi: float) -> None:
-    free = [o for o in ops if not o.ue_fixed]
-    left = total - sum(o.ue for o in ops if o.ue_fixed)
+    free, left = _free_and_left(ops, "ue", total, "EU amounts")
     if not free:
-        if left:
-            raise GenerationError("fixed EU amounts do not add up to the target")
         return
     base = np.broadcast_to(np.asarray(base, dtype="float64"), (len(ops),))
     base = np.array([b for o, b in zip(ops, base) if not o.ue_fixed])
