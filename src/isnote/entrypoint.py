@@ -40,7 +40,10 @@ def guarded(fn, *args, os_suffix: str = "", **kwargs):
 def exit_now(code: int) -> None:
     """End the process once everything is written and closed: flush, then skip the interpreter's
     teardown (zmq contexts and kernel clients of a finished run take about half a second to be
-    garbage-collected)."""
+    garbage-collected). The PDF's worker processes, if any, are stopped first."""
+    pdfparts = sys.modules.get("isnote.note.pdfparts")
+    if pdfparts is not None:
+        pdfparts.stop_pool()
     sys.stdout.flush()
     sys.stderr.flush()
     os._exit(code)

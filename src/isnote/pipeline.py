@@ -20,6 +20,7 @@ snapshot, the final swap, cleanup of killed runs). This module ties them togethe
 from __future__ import annotations
 
 import argparse
+import functools
 import shutil
 import sys
 import threading
@@ -48,8 +49,8 @@ def plan(params, layout, *, force: bool = False, pdf: bool = True) -> tuple[dict
     return _plan(params, layout, force=force, pdf=pdf, steps=STEPS, code=code_hash, notebooks_dir=NOTEBOOKS_DIR)
 
 
-def _assemble(params, layout, *, pdf: bool) -> None:
-    for line in assemble(params, layout, pdf=pdf):
+def _assemble(params, layout, *, pdf: bool, pdf_cache: Path | None = None) -> None:
+    for line in assemble(params, layout, pdf=pdf, pdf_cache=pdf_cache):
         _log(f"  {line}")
 
 
@@ -95,7 +96,7 @@ def run(params_path: str | None = None, *, force: bool = False, pdf: bool = True
         pool = KernelPool([s for s in STEPS if s.name in todo], first=first_stage(todo, STAGES), stages=STAGES)
     side_proc = closer = preload = None
     if "assemble" in todo:   # import the assembly's heavy libraries while the notebooks run
-        preload = pool.submit(preload_assembly)
+        preload = pool.submit(functools.partial(preload_assembly, pdf=pdf))
     try:
         if final.exists() and any(final.iterdir()):
             shutil.copytree(final, stage, symlinks=True)
@@ -131,7 +132,8 @@ def run(params_path: str | None = None, *, force: bool = False, pdf: bool = True
                     preload.result()
                 except Exception:
                     pass
-            _assemble(staged_params, layout, pdf=pdf)
+            # the PDF's laid-out parts are kept beside the stages, for the next run
+            _assemble(staged_params, layout, pdf=pdf, pdf_cache=build_root / "pdf-cache")
             state["assemble"] = assemble_key
             summary["assemble"] = "ran"
             _log(f"  note : {time.perf_counter() - t:.1f} s")

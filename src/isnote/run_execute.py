@@ -137,14 +137,14 @@ class KernelPool:
         self._pool.shutdown(wait=True)
 
 
-def preload_assembly() -> None:
+def preload_assembly(pdf: bool = False) -> None:
     import importlib.util
     if importlib.util.find_spec("isnote.note") is None:  # pragma: no cover
         return
     import weasyprint  # noqa: F401
     from . import note
     if hasattr(note, "warm_up"):
-        note.warm_up()
+        note.warm_up(pdf=pdf)
 
 
 class _InjectedParameters:
@@ -257,12 +257,13 @@ def dataset_notice(params: Params) -> str | None:
             "opération réelle et ne doivent pas être cités.")
 
 
-def assemble(params: Params, layout, *, pdf: bool) -> list[str]:
-    """Build the note (HTML, and the PDF when `pdf`); return the warnings worth showing."""
+def assemble(params: Params, layout, *, pdf: bool, pdf_cache: Path | None = None) -> list[str]:
+    """Build the note (HTML, and the PDF when `pdf`; its laid-out parts kept in `pdf_cache`); return
+    the warnings worth showing."""
     import importlib.util
     if importlib.util.find_spec("isnote.note") is None:  # pragma: no cover - during development
         return []
     from . import note
-    result = note.build(params, layout, pdf=pdf, companions=False)
+    result = note.build(params, layout, pdf=pdf, companions=False, pdf_cache=pdf_cache)
     return [w for w in result.get("warnings", [])
             if w.startswith(("paragraphe à relire", "termes techniques", "tableau plus large"))]

@@ -68,12 +68,14 @@ def ramo_path(layout: Layout) -> Path:
 
 
 def build(params: Params, layout: Layout | None = None, *, pdf: bool = True, companions: bool = True,
-          run_date: _dt.datetime | None = None, content_dir: Path | None = None) -> dict:
+          run_date: _dt.datetime | None = None, content_dir: Path | None = None,
+          pdf_cache: Path | None = None) -> dict:
     """Assemble the note of a run whose notebooks have been executed into `<out>/notebooks/`.
 
     Writes note.html, note.pdf (unless pdf=False), ramo_14_5.txt, provenance.json and the
     reviewer HTML of each notebook (unless companions=False). Returns what was written and a few
-    counts (sections, tables, figures, fiches, warnings).
+    counts (sections, tables, figures, fiches, warnings). `pdf_cache`: folder where the PDF's
+    laid-out parts are kept from one run to the next (isnote.note.pdfparts).
     """
     layout = layout or params.layout
     when = provenance.run_datetime(run_date)
@@ -103,7 +105,7 @@ def build(params: Params, layout: Layout | None = None, *, pdf: bool = True, com
     result.update(ramo=ramo_path(layout), ramo_chars=len(ramo.rstrip("\n")), ramo_limit=narrative.ramo_limit(params))
 
     if pdf:
-        result["print_overflows"] = write_pdf(html, layout.note_pdf)
+        result["print_overflows"] = write_pdf(html, layout.note_pdf, cache_dir=pdf_cache)
         info["warnings"].extend(printcheck.messages(result["print_overflows"]))
         result["pdf"] = layout.note_pdf
     if companions:
@@ -112,9 +114,12 @@ def build(params: Params, layout: Layout | None = None, *, pdf: bool = True, com
     return result
 
 
-def warm_up() -> None:
+def warm_up(pdf: bool = False) -> None:
     """Do once, ahead (while the notebooks run), what the first assembly of a process pays for:
-    compile the note template, load the fonts and the style sheets of the PDF engine."""
+    compile the note template; with `pdf`, start the processes that lay out the PDF's parts."""
     _note_exporter()
+    if pdf:
+        from . import pdfparts
+        pdfparts.start_pool()
     if _WARMED:                     # done already in this process
         return

@@ -11,7 +11,6 @@ from pathlib import Path
 from typing import Iterable
 
 from .. import annexes, frwords, printcheck, readertext, typography
-from ..atomic import write_bytes
 from .render import SMALL_TABLE_ROWS
 
 # --- post-processing --------------------------------------------------------------------------
@@ -221,14 +220,9 @@ def postprocess(html: str, info: dict, *, allowed_images: set[str] | None = None
 # --- PDF and reviewer view ---------------------------------------------------------------------
 
 
-def write_pdf(html: str, target: Path) -> list[dict]:
+def write_pdf(html: str, target: Path, cache_dir: Path | None = None) -> list[dict]:
     """PDF from the note HTML (print CSS, A4); no network access. Returns the tables wider than
-    the text block found in the laid-out pages (isnote.printcheck)."""
-    from weasyprint import HTML
-    from weasyprint.urls import URLFetcher
-
-    fetcher = URLFetcher(allowed_protocols=["data"])
-    document = HTML(string=html, base_url=str(target.parent), url_fetcher=fetcher).render()
-    found = printcheck.overflows(document)
-    write_bytes(target, document.write_pdf())
-    return found
+    the text block found in the laid-out pages (isnote.printcheck). Laid out in parts, in parallel,
+    the parts unchanged since the last run taken from `cache_dir` (isnote.note.pdfparts)."""
+    from . import pdfparts
+    return pdfparts.write(html, target, base_url=str(target.parent), cache_dir=cache_dir)
