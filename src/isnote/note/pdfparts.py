@@ -229,6 +229,8 @@ def start_pool():
     except (OSError, ValueError, RuntimeError):   # pragma: no cover - no process can be started here
         return None
     _POOL.append(pool)
+    import atexit
+    atexit.register(stop_pool)        # a clean stop before the interpreter's teardown
     return pool
 
 
