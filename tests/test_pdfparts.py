@@ -110,8 +110,10 @@ def test_cache_reuses_unchanged_parts(tmp_path, monkeypatch):
     laid_out: list[str] = []
     real_put = pdfparts._Cache.put
     monkeypatch.setattr(pdfparts._Cache, "put", lambda self, k, r: (laid_out.append(k), real_put(self, k, r)))
-    pdfparts.write(html, tmp_path / "b.pdf", str(tmp_path), cache_dir=cache)
+    stats: dict = {}
+    pdfparts.write(html, tmp_path / "b.pdf", str(tmp_path), cache_dir=cache, stats=stats)
     assert laid_out == []                                            # nothing laid out again
+    assert stats["laid_out"] == 0 and stats["reused"] == 3 + 2 + 1 and stats["pages"] >= 6
     assert (tmp_path / "a.pdf").read_bytes() == (tmp_path / "b.pdf").read_bytes()
     # a cold build without cache gives the same bytes
     pdfparts.write(html, tmp_path / "c.pdf", str(tmp_path))

@@ -265,5 +265,10 @@ def assemble(params: Params, layout, *, pdf: bool, pdf_cache: Path | None = None
         return []
     from . import note
     result = note.build(params, layout, pdf=pdf, companions=False, pdf_cache=pdf_cache)
-    return [w for w in result.get("warnings", [])
-            if w.startswith(("paragraphe à relire", "termes techniques", "tableau plus large"))]
+    lines = [w for w in result.get("warnings", [])
+             if w.startswith(("paragraphe à relire", "termes techniques", "tableau plus large"))]
+    stats = result.get("pdf_stats")
+    if stats:
+        lines.append(f"PDF de {stats['pages']} pages : {stats['laid_out']} morceaux mis en page, "
+                     f"{stats['reused']} repris de l'exécution précédente")
+    return lines

@@ -105,7 +105,8 @@ def build(params: Params, layout: Layout | None = None, *, pdf: bool = True, com
     result.update(ramo=ramo_path(layout), ramo_chars=len(ramo.rstrip("\n")), ramo_limit=narrative.ramo_limit(params))
 
     if pdf:
-        result["print_overflows"] = write_pdf(html, layout.note_pdf, cache_dir=pdf_cache)
+        result["pdf_stats"] = {}
+        result["print_overflows"] = write_pdf(html, layout.note_pdf, cache_dir=pdf_cache, stats=result["pdf_stats"])
         info["warnings"].extend(printcheck.messages(result["print_overflows"]))
         result["pdf"] = layout.note_pdf
     if companions:

@@ -270,6 +270,7 @@ class _Cache:
     def __init__(self, folder: Path | None):
         self.folder = folder
         self.memory: dict[str, dict] = {}
+        self.added: list[str] = []          # laid out by this run
         self.counts: dict[str, int] = {}
         if folder is not None:
             try:
@@ -292,6 +293,7 @@ class _Cache:
 
     def put(self, key: str, result: dict) -> None:
         self.memory[key] = result
+        self.added.append(key)
         if self.folder is None:
             return
         from ..atomic import write_bytes, write_text
@@ -336,15 +338,19 @@ def _render_all(jobs: dict[str, tuple[str, str]], cache: _Cache, order: list[str
                 cache.put(k, render_part(*jobs[k]))
 
 
-def write(html: str, target: Path, base_url: str, cache_dir: Path | None = None) -> list[dict]:
+def write(html: str, target: Path, base_url: str, cache_dir: Path | None = None,
+          stats: dict | None = None) -> list[dict]:
     """Write the note's PDF to `target`; return the tables wider than the text block (page numbers
-    of the whole document). `cache_dir`: where laid-out parts are kept between runs."""
+    of the whole document). `cache_dir`: where laid-out parts are kept between runs. `stats`, when
+    given, receives the number of documents laid out and reused, and the page count."""
     from ..atomic import write_bytes
 
+    stats = {} if stats is None else stats
     sp = split(html)
     if sp is None or not sp.parts:
         result = render_part(html, base_url)
         write_bytes(target, result["pdf"])
+        stats.update(laid_out=1, reused=0, pages=result["pages"])
         return result["overflows"]
     cache = _Cache(cache_dir)
     docs = [part_document(sp, i) for i in range(len(sp.parts))]
@@ -382,8 +388,9 @@ def write(html: str, target: Path, base_url: str, cache_dir: Path | None = None)
         raise RuntimeError("margins of the note's PDF: page count differs from the note's")
 
     write_bytes(target, merge([front] + results, overlays))
-    cache.save({pkey, fkey, *keys, *mkeys},
-               {k: cache.get(k)["pages"] for k in (pkey, fkey, *keys)})
+    used = {pkey, fkey, *keys, *mkeys}
+    cache.save(used, {k: cache.get(k)["pages"] for k in (pkey, fkey, *keys)})
+    stats.update(laid_out=len(cache.added), reused=len(used - set(cache.added)), pages=total)
     found = []
     for start, res in zip([1] + starts, [front] + results):
         found.extend({**o, "page": o["page"] + start - 1} for o in res["overflows"])
