@@ -1,4 +1,4 @@
-"""The note's PDF laid out in parts (isnote.note.pdfparts): the cut, the merge (page numbers,
+"""The note's PDF laid out in parts (isnote.pdfparts): the cut, the merge (page numbers,
 contents, links, outline), the cache of parts, and the worker processes' end."""
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import textwrap
 
 import pytest
 
-from isnote.note import pdfparts
+from isnote import pdfparts
 
 pypdf = pytest.importorskip("pypdf")
 
@@ -137,7 +137,7 @@ def test_cache_reuses_unchanged_parts(tmp_path, monkeypatch):
 def test_workers_end_with_the_process(tmp_path):
     """A run that ends (even through the quick exit) leaves no worker behind holding its output."""
     script = textwrap.dedent("""
-        from isnote.note import pdfparts
+        from isnote import pdfparts
         from isnote import entrypoint
         if __name__ == "__main__":
             pool = pdfparts.start_pool()

@@ -41,7 +41,7 @@ def exit_now(code: int) -> None:
     """End the process once everything is written and closed: flush, then skip the interpreter's
     teardown (zmq contexts and kernel clients of a finished run take about half a second to be
     garbage-collected). The PDF's worker processes, if any, are stopped first."""
-    pdfparts = sys.modules.get("isnote.note.pdfparts")
+    pdfparts = sys.modules.get("isnote.pdfparts")
     if pdfparts is not None:
         pdfparts.stop_pool()
     sys.stdout.flush()

@@ -75,7 +75,7 @@ def build(params: Params, layout: Layout | None = None, *, pdf: bool = True, com
     Writes note.html, note.pdf (unless pdf=False), ramo_14_5.txt, provenance.json and the
     reviewer HTML of each notebook (unless companions=False). Returns what was written and a few
     counts (sections, tables, figures, fiches, warnings). `pdf_cache`: folder where the PDF's
-    laid-out parts are kept from one run to the next (isnote.note.pdfparts).
+    laid-out parts are kept from one run to the next (isnote.pdfparts).
     """
     layout = layout or params.layout
     when = provenance.run_datetime(run_date)
@@ -120,7 +120,7 @@ def warm_up(pdf: bool = False) -> None:
     compile the note template; with `pdf`, start the processes that lay out the PDF's parts."""
     _note_exporter()
     if pdf:
-        from . import pdfparts
+        from .. import pdfparts
         pdfparts.start_pool()
     if _WARMED:                     # done already in this process
         return

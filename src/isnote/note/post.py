@@ -223,6 +223,6 @@ def postprocess(html: str, info: dict, *, allowed_images: set[str] | None = None
 def write_pdf(html: str, target: Path, cache_dir: Path | None = None, stats: dict | None = None) -> list[dict]:
     """PDF from the note HTML (print CSS, A4); no network access. Returns the tables wider than
     the text block found in the laid-out pages (isnote.printcheck). Laid out in parts, in parallel,
-    the parts unchanged since the last run taken from `cache_dir` (isnote.note.pdfparts)."""
-    from . import pdfparts
+    the parts unchanged since the last run taken from `cache_dir` (isnote.pdfparts)."""
+    from .. import pdfparts
     return pdfparts.write(html, target, base_url=str(target.parent), cache_dir=cache_dir, stats=stats)

@@ -150,7 +150,7 @@ def render_part(document_html: str, base_url: str) -> dict:
     from weasyprint import HTML
     from weasyprint.urls import URLFetcher
 
-    from .. import printcheck
+    from . import printcheck
 
     _quiet_weasyprint()
     fetcher = URLFetcher(allowed_protocols=["data"])
@@ -296,7 +296,7 @@ class _Cache:
         self.added.append(key)
         if self.folder is None:
             return
-        from ..atomic import write_bytes, write_text
+        from .atomic import write_bytes, write_text
         self.folder.mkdir(parents=True, exist_ok=True)
         write_bytes(self.folder / f"{key}.pdf", result["pdf"])
         write_text(self.folder / f"{key}.json",
@@ -306,7 +306,7 @@ class _Cache:
         """Keep the parts of this run only (and their page counts)."""
         if self.folder is None or not self.folder.is_dir():
             return
-        from ..atomic import write_text
+        from .atomic import write_text
         write_text(self.folder / "pages.json", json.dumps(counts, sort_keys=True))
         for path in self.folder.iterdir():
             if path.suffix in (".pdf", ".json") and path.stem not in used and path.name != "pages.json":
@@ -343,7 +343,7 @@ def write(html: str, target: Path, base_url: str, cache_dir: Path | None = None,
     """Write the note's PDF to `target`; return the tables wider than the text block (page numbers
     of the whole document). `cache_dir`: where laid-out parts are kept between runs. `stats`, when
     given, receives the number of documents laid out and reused, and the page count."""
-    from ..atomic import write_bytes
+    from .atomic import write_bytes
 
     stats = {} if stats is None else stats
     sp = split(html)
