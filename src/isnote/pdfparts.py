@@ -248,16 +248,28 @@ def stop_pool() -> None:
 # --- the cache --------------------------------------------------------------------------------------
 
 
-def _weasyprint_version() -> str:
-    from importlib.metadata import version     # not the package itself: its import takes a second
-    return version("weasyprint")
+_ENGINE: list[str] = []
+
+
+def _engine() -> str:
+    """What a laid-out part depends on besides its HTML: the versions of WeasyPrint and pypdf, and
+    the code of this module and of the width check (read once per process)."""
+    if not _ENGINE:
+        from importlib.metadata import version     # not the packages: importing WeasyPrint takes a second
+
+        from . import printcheck
+        h = hashlib.sha256(f"{version('weasyprint')} {version('pypdf')}".encode())
+        for module in (__file__, printcheck.__file__):
+            h.update(Path(module).read_bytes())
+        _ENGINE.append(h.hexdigest())
+    return _ENGINE[0]
 
 
 def _key(document_html: str) -> str:
-    """Cache key of a standalone document. The base URL is left out: the note's images are inline
-    and the PDF engine is allowed no other URL (`render_part`)."""
+    """Cache key of a standalone document (see `_engine` for the rest). The base URL is left out:
+    the note's images are inline and the PDF engine is allowed no other URL (`render_part`)."""
     h = hashlib.sha256()
-    for piece in (CACHE_VERSION, _weasyprint_version(), document_html):
+    for piece in (CACHE_VERSION, _engine(), document_html):
         h.update(piece.encode("utf-8"))
         h.update(b"\0")
     return h.hexdigest()
