@@ -113,7 +113,7 @@ def test_cache_reuses_unchanged_parts(tmp_path, monkeypatch):
     stats: dict = {}
     pdfparts.write(html, tmp_path / "b.pdf", str(tmp_path), cache_dir=cache, stats=stats)
     assert laid_out == []                                            # nothing laid out again
-    assert stats["laid_out"] == 0 and stats["reused"] == 3 + 2 + 1 and stats["pages"] >= 6
+    assert stats["laid_out"] == 0 and stats["reused"] == 3 + 1 + 1 and stats["pages"] >= 6   # parts, contents, margins
     assert (tmp_path / "a.pdf").read_bytes() == (tmp_path / "b.pdf").read_bytes()
     # a cold build without cache gives the same bytes
     pdfparts.write(html, tmp_path / "c.pdf", str(tmp_path))
@@ -129,9 +129,11 @@ def test_cache_reuses_unchanged_parts(tmp_path, monkeypatch):
     assert part_keys[1] in laid_out and part_keys[0] not in laid_out and part_keys[2] not in laid_out
     text = pages_text(tmp_path / "d.pdf")
     assert len(text) == 5 and "Page 5 / 5" in text[4] and "Section sec-3" in text[4]   # 2 pages less
+    # the contents were first laid out with the last run's numbers, then again with the new ones
+    assert text[1].split("sec-3", 1)[1].splitlines()[0].rstrip().endswith("5")
     # only this run's parts are kept
     kept = {p.stem for p in cache.glob("*.pdf")}
-    assert set(part_keys) <= kept and len(kept) == len(laid_out) + 3   # + 2 unchanged parts, contents draft
+    assert set(part_keys) <= kept and len(kept) == len(laid_out) + 2   # + the 2 unchanged parts
 
 
 def test_workers_end_with_the_process(tmp_path):

@@ -277,18 +277,21 @@ def _key(document_html: str) -> str:
 
 class _Cache:
     """Laid-out parts by key: `<key>.pdf` and `<key>.json` in `folder` (no folder: this run only).
-    `pages.json` keeps each part's page count by key, to lay out the longest parts first."""
+    `pages.json` keeps each part's page count by key (to lay out the longest parts first) and the
+    page of each heading in the last run (to lay out the contents alongside the parts)."""
 
     def __init__(self, folder: Path | None):
         self.folder = folder
         self.memory: dict[str, dict] = {}
         self.added: list[str] = []          # laid out by this run
         self.counts: dict[str, int] = {}
+        self.anchor_pages: dict[str, int] = {}
         if folder is not None:
             try:
-                self.counts = json.loads((folder / "pages.json").read_text(encoding="utf-8"))
-            except (OSError, ValueError):
-                self.counts = {}
+                saved = json.loads((folder / "pages.json").read_text(encoding="utf-8"))
+                self.counts, self.anchor_pages = dict(saved["counts"]), dict(saved["anchor_pages"])
+            except (OSError, ValueError, KeyError, TypeError):
+                self.counts, self.anchor_pages = {}, {}
 
     def get(self, key: str) -> dict | None:
         if key in self.memory:
@@ -314,12 +317,13 @@ class _Cache:
         write_text(self.folder / f"{key}.json",
                    json.dumps({k: v for k, v in result.items() if k != "pdf"}, ensure_ascii=False))
 
-    def save(self, used: set[str], counts: dict[str, int]) -> None:
-        """Keep the parts of this run only (and their page counts)."""
+    def save(self, used: set[str], counts: dict[str, int], anchor_pages: dict[str, int]) -> None:
+        """Keep the parts of this run only (and their page counts, and the headings' pages)."""
         if self.folder is None or not self.folder.is_dir():
             return
         from .atomic import write_text
-        write_text(self.folder / "pages.json", json.dumps(counts, sort_keys=True))
+        write_text(self.folder / "pages.json",
+                   json.dumps({"counts": counts, "anchor_pages": anchor_pages}, sort_keys=True))
         for path in self.folder.iterdir():
             if path.suffix in (".pdf", ".json") and path.stem not in used and path.name != "pages.json":
                 path.unlink(missing_ok=True)
@@ -367,41 +371,46 @@ def write(html: str, target: Path, base_url: str, cache_dir: Path | None = None,
     cache = _Cache(cache_dir)
     docs = [part_document(sp, i) for i in range(len(sp.parts))]
     keys = [_key(d) for d in docs]
-    placeholder = front_document(sp, None)
-    pkey = _key(placeholder)
+    # the contents are laid out with the parts, their page numbers taken from the last run (a
+    # placeholder on the first run); laid out again below only when a number moved
+    guess = front_document(sp, cache.anchor_pages or None)
+    gkey = _key(guess)
     jobs = {k: (d, base_url) for k, d in zip(keys, docs)}
-    jobs[pkey] = (placeholder, base_url)
+    jobs[gkey] = (guess, base_url)
     # longest first, by the page counts of the last runs (unknown parts first of all)
     order = sorted(jobs, key=lambda k: -cache.counts.get(k, 1000))
     _render_all(jobs, cache, order)
     results = [cache.get(k) for k in keys]
-    front_pages = cache.get(pkey)["pages"]
-    starts, page = [], front_pages + 1
-    for res in results:
-        starts.append(page)
-        page += res["pages"]
+    fkey = gkey
+    for _attempt in range(3):
+        front_pages = cache.get(fkey)["pages"]
+        starts, page = [], front_pages + 1
+        for res in results:
+            starts.append(page)
+            page += res["pages"]
+        anchor_pages: dict[str, int] = {}
+        for start, res in zip(starts, results):
+            for name, (number, _x, _y) in res["anchors"].items():
+                anchor_pages.setdefault(name, start + number)
+        front_html = front_document(sp, anchor_pages)
+        fkey = _key(front_html)
+        _render_all({fkey: (front_html, base_url)}, cache, [fkey])
+        if cache.get(fkey)["pages"] == front_pages:
+            break
+    else:                               # pragma: no cover - the numbers' width does not settle
+        raise RuntimeError("contents of the note's PDF: their page count does not settle")
+    front = cache.get(fkey)
     total = page - 1
-
-    anchor_pages: dict[str, int] = {}
-    for start, res in zip(starts, results):
-        for name, (number, _x, _y) in res["anchors"].items():
-            anchor_pages.setdefault(name, start + number)
-    front_html = front_document(sp, anchor_pages)
-    fkey = _key(front_html)
     margins = [margins_document(sp, b, total) for b in range((total - 1) // MARGIN_BLOCK + 1)]
     mkeys = [_key(m) for m in margins]
-    _render_all({fkey: (front_html, base_url), **{k: (m, base_url) for k, m in zip(mkeys, margins)}},
-                cache, [fkey, *mkeys])
-    front = cache.get(fkey)
-    if front["pages"] != front_pages:   # pragma: no cover - numbers are as wide as the placeholder
-        raise RuntimeError(f"contents of the note's PDF: {front['pages']} pages, {front_pages} expected")
+    _render_all({k: (m, base_url) for k, m in zip(mkeys, margins)}, cache, mkeys)
     overlays = [cache.get(k) for k in mkeys]
     if sum(o["pages"] for o in overlays) != total:   # pragma: no cover - one blank block per page
         raise RuntimeError("margins of the note's PDF: page count differs from the note's")
 
     write_bytes(target, merge([front] + results, overlays))
-    used = {pkey, fkey, *keys, *mkeys}
-    cache.save(used, {k: cache.get(k)["pages"] for k in (pkey, fkey, *keys)})
+    used = {fkey, *keys, *mkeys}
+    cache.save(used, {k: cache.get(k)["pages"] for k in (fkey, *keys)}, anchor_pages)
     stats.update(laid_out=len(cache.added), reused=len(used - set(cache.added)), pages=total)
     found = []
     for start, res in zip([1] + starts, [front] + results):
