@@ -170,3 +170,18 @@ def test_merge_keeps_page_content_intact():
     contents = out.pages[0]["/Contents"]
     assert contents[0].get_object().get_data() == b"q\n" and contents[2].get_object().get_data() == b"\nQ\n"
     assert any(str(name).startswith("/m0_") for name in out.pages[0]["/Resources"]["/Font"])
+
+
+def test_margins_blocks_keep_the_title_page_rule_only_in_the_first():
+    sp = pdfparts.split(note_html(SECTIONS))
+    assert pdfparts.FIRST_PAGE_CSS in sp.head                      # written by the note's page style
+    first, later = pdfparts.margins_document(sp, 0, 45), pdfparts.margins_document(sp, 2, 45)
+    assert pdfparts.FIRST_PAGE_CSS in first and pdfparts.FIRST_PAGE_CSS not in later
+    assert "counter-reset: page 41;" in later and later.count('class="isn-blank"') == 5
+    assert '"45"' in later and "counter(pages)" not in later
+
+
+def test_the_note_style_carries_the_title_page_rule():
+    from isnote.note import render
+    css = render._page_css({"running_title": "Titre", "dataset_label": "X", "synthetic": False})
+    assert pdfparts.FIRST_PAGE_CSS in css

@@ -34,9 +34,10 @@ CACHE_VERSION = "1"
 MAIN_OPEN = '<main class="isn-body">'
 _TAG = re.compile(r"<(/?)div\b|<h1\b")
 _TOC_LINK = re.compile(r'<a\b([^>]*?)\bhref="#([^"]+)"')
-# the title part keeps the run's `@page :first` rule (no running title on the title page); the other
-# parts drop it, so that their first page carries the running title like any other page
-FIRST_PAGE_RULE = re.compile(r"@page :first \{ @top-center \{ content: none; \} \}")
+# no running title on the note's first page (the title page); written into the note's page style by
+# `note.render`, dropped from the margins of pages after the first block (their first page is not
+# the title page)
+FIRST_PAGE_CSS = "@page :first { @top-center { content: none; } }"
 TOC_NUMBERS_CSS = ("@media print { .isn-toc a::after { content: leader('.') attr(data-page); } "
                    ".isn-toc a[data-page='']::after { content: none; } }")
 PLACEHOLDER_PAGE = "000"
@@ -117,7 +118,7 @@ def margins_document(sp: Split, block: int, total: int) -> str:
     count = min(MARGIN_BLOCK, total - first + 1)
     head = sp.head.replace("counter(pages)", f'"{total}"')
     if block:
-        head = FIRST_PAGE_RULE.sub("", head)
+        head = head.replace(FIRST_PAGE_CSS, "")
     css = (f"@page :first {{ counter-reset: page {first}; }} "
            "html, body { background: none !important; } .isn-blank { break-after: page; }")
     return _with_style(head, css) + '<div class="isn-blank"></div>' * count + "</body></html>"

@@ -23,6 +23,7 @@ from ..errors import InputError
 from ..frdates import numeric_date as _date_fr
 from ..frnum import fmt_eur, fmt_int
 from ..labels import dataset_label
+from ..pdfparts import FIRST_PAGE_CSS
 from .data import NoteError, _category_labels, _flatten_funnel, _meta_entries, _read_json, emblematic, notebook_paths
 
 TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "templates"
@@ -512,5 +513,5 @@ def _page_css(tinfo: dict) -> str:
     left = (f"@bottom-left {{ content: {_css_string(tinfo['dataset_label'])}; color: #9a3412; "
             "font-family: 'DejaVu Sans', sans-serif; font-weight: bold; font-size: 7.5pt; }"
             if tinfo["synthetic"] else "")
-    return (f"@page {{ @top-center {{ content: {_css_string(tinfo['running_title'])}; }} {left} }}\n"
-            "@page :first { @top-center { content: none; } }")
+    return (f"@page {{ @top-center {{ content: {_css_string(tinfo['running_title'])}; }} {left} }}\n" +
+            FIRST_PAGE_CSS)
