@@ -185,3 +185,10 @@ def test_the_note_style_carries_the_title_page_rule():
     from isnote.note import render
     css = render._page_css({"running_title": "Titre", "dataset_label": "X", "synthetic": False})
     assert pdfparts.FIRST_PAGE_CSS in css
+
+
+def test_a_cache_that_cannot_be_written_does_not_stop_the_pdf(tmp_path):
+    blocker = tmp_path / "cache"
+    blocker.write_text("a file where the cache folder should be", encoding="utf-8")
+    pdfparts.write(note_html(SECTIONS), tmp_path / "n.pdf", str(tmp_path), cache_dir=blocker)
+    assert (tmp_path / "n.pdf").read_bytes().startswith(b"%PDF") and blocker.is_file()

@@ -313,21 +313,27 @@ class _Cache:
         if self.folder is None:
             return
         from .atomic import write_bytes, write_text
-        self.folder.mkdir(parents=True, exist_ok=True)
-        write_bytes(self.folder / f"{key}.pdf", result["pdf"])
-        write_text(self.folder / f"{key}.json",
-                   json.dumps({k: v for k, v in result.items() if k != "pdf"}, ensure_ascii=False))
+        try:
+            self.folder.mkdir(parents=True, exist_ok=True)
+            write_bytes(self.folder / f"{key}.pdf", result["pdf"])
+            write_text(self.folder / f"{key}.json",
+                       json.dumps({k: v for k, v in result.items() if k != "pdf"}, ensure_ascii=False))
+        except OSError:          # a cache that cannot be written (full disk, rights): this run goes on
+            self.folder = None
 
     def save(self, used: set[str], counts: dict[str, int], anchor_pages: dict[str, int]) -> None:
         """Keep the parts of this run only (and their page counts, and the headings' pages)."""
         if self.folder is None or not self.folder.is_dir():
             return
         from .atomic import write_text
-        write_text(self.folder / "pages.json",
-                   json.dumps({"counts": counts, "anchor_pages": anchor_pages}, sort_keys=True))
-        for path in self.folder.iterdir():
-            if path.suffix in (".pdf", ".json") and path.stem not in used and path.name != "pages.json":
-                path.unlink(missing_ok=True)
+        try:
+            write_text(self.folder / "pages.json",
+                       json.dumps({"counts": counts, "anchor_pages": anchor_pages}, sort_keys=True))
+            for path in self.folder.iterdir():
+                if path.suffix in (".pdf", ".json") and path.stem not in used and path.name != "pages.json":
+                    path.unlink(missing_ok=True)
+        except OSError:          # the next run lays out more parts, nothing else
+            pass
 
 
 # --- the whole document ------------------------------------------------------------------------------
