@@ -491,11 +491,13 @@ def _note_exporter():
     return _NOTE_EXPORTER[0]
 
 
-def export_note_html(nb: nbformat.NotebookNode, tinfo: dict) -> str:
+def export_note_html(nb: nbformat.NotebookNode, tinfo: dict, cell_mark: str = "") -> str:
+    """The note page before post-processing; `cell_mark`: a string written before each cell (none
+    by default; isnote.note.postcache splits the page there)."""
     exp = _note_exporter()
     css = (TEMPLATES_DIR / NOTE_TEMPLATE / "note.css").read_text(encoding="utf-8")
     js = (TEMPLATES_DIR / NOTE_TEMPLATE / "annex.js").read_text(encoding="utf-8")
-    resources = {"isnote": {**tinfo, "css": css, "js": js, "page_css": _page_css(tinfo)}}
+    resources = {"isnote": {**tinfo, "css": css, "js": js, "page_css": _page_css(tinfo), "cell_mark": cell_mark}}
     body, _ = exp.from_notebook_node(nb, resources=resources)
     return body
 
