@@ -401,6 +401,8 @@ class Preview:
 
     def start(self) -> None:
         """Serve at once (the page says the note is being built), then build and watch."""
+        from .note import postcache
+        postcache.enable()    # the note's post-processing by part, unchanged parts reused
         self._threads = [threading.Thread(target=self.server.serve_forever, name="apercu-http", daemon=True),
                          threading.Thread(target=self._watcher, name="apercu-watch", daemon=True)]
         for th in self._threads:

@@ -47,6 +47,7 @@ def enable(on: bool = True) -> None:
     _ENABLED[:] = [True] if on else []
     if not on:
         CACHE.clear()
+        _NOTEBOOKS.clear()
 
 
 def enabled() -> bool:
@@ -79,6 +80,26 @@ class PartCache:
 
 
 CACHE = PartCache()
+
+
+_NOTEBOOKS: dict = {}     # name -> (sha256 of the file, notebook read)
+
+
+def read_notebook(path):
+    """`nbformat.read` of an executed notebook; in the preview, the notebook read by an earlier
+    build is reused while the file's bytes are the same (the note only reads it)."""
+    import nbformat
+
+    if not enabled():
+        return nbformat.read(str(path), as_version=4)
+    data = open(path, "rb").read()
+    key = hashlib.sha256(data).hexdigest()
+    kept = _NOTEBOOKS.get(getattr(path, "name", str(path)))
+    if kept is not None and kept[0] == key:
+        return kept[1]
+    nb = nbformat.reads(data.decode("utf-8"), as_version=4)
+    _NOTEBOOKS[getattr(path, "name", str(path))] = (key, nb)
+    return nb
 
 
 # ---------------------------------------------------------------- one part
