@@ -126,6 +126,17 @@ def test_each_input_of_a_part_invalidates_it(change):
         assert cache.misses == before + 1                       # ... and only the edited part
 
 
+def test_a_new_id_elsewhere_redoes_only_its_part():
+    cache = postcache.PartCache()
+    cells = parts()
+    by_part(cells, cache)
+    new = list(cells)
+    new[-1] = new[-1].replace("<p>", '<p id="fiche-123">', 1)      # e.g. a project sheet's anchor
+    before = cache.misses
+    assert by_part(new, cache) == whole(new)
+    assert cache.misses == before + 1
+
+
 def test_images_and_scripts_invalidate():
     cache = postcache.PartCache()
     by_part(parts(), cache)

@@ -240,12 +240,13 @@ def _by_part(html: str, info: dict, allowed_images, scripts: list[str], mark: st
         targets.setdefault(hid, {"data-number": number} if number is not None else {})
         if not is_heading:
             nonheading.add(hid)
-    ids_key = _hash(sorted(nonheading))
 
     # 2. the rest of the passes, part by part, from the state the whole page would have
+    # (a section's id must differ from every id of the page: what a part asked about the ids of
+    # the page is kept with its result, and checked again, instead of keying it by all the ids)
     boxes = 0
-    hstate = {"counters": [0, 0, 0], "last": (), "seen_numbers": set(), "seen_ids": set(nonheading)}
-    heading_ids: list[str] = []
+    hstate = {"counters": [0, 0, 0], "last": (), "seen_numbers": set()}
+    seen = set(nonheading)
     results = []
     used_done: dict = {}
     for k, key in enumerate(keys):
@@ -253,22 +254,22 @@ def _by_part(html: str, info: dict, allowed_images, scripts: list[str], mark: st
         start = (0, 0) if k == 0 else summaries[k - 1]["after"]
         known = {t: targets.get(t) for t in s["refs"]}
         ck = _hash(key, start, boxes, hstate["counters"], hstate["last"], sorted(hstate["seen_numbers"]),
-                   sorted(heading_ids), ids_key, sorted((t, v is not None, (v or {}).get("data-number")) for t, v in known.items()), env)
-        res = cache.done.get(ck)
+                   sorted((t, v is not None, (v or {}).get("data-number")) for t, v in known.items()), env)
+        res = next((r for r in cache.done.get(ck, ()) if all((i in seen) == v for i, v in r["asked"].items())), None)
         if res is None:
             cache.misses += 1
             soup, main = trees.pop(k, (None, None))
             if soup is None:
                 soup, main, _ = _numbered(parts[k], start)
-            res = _finish(soup, main, targets, boxes, hstate, heading_ids, allowed_images, scripts, sanitize)
+            res = _finish(soup, main, targets, boxes, {**hstate, "seen_ids": _Probed(seen)}, allowed_images,
+                          scripts, sanitize)
         else:
             cache.hits += 1
-        used_done[ck] = res
+        used_done.setdefault(ck, []).append(res)
         results.append(res)
         boxes = res["boxes"]
-        hstate = {"counters": list(res["hstate"][0]), "last": res["hstate"][1],
-                  "seen_numbers": set(res["hstate"][2]), "seen_ids": set(nonheading) | set(res["hstate"][3])}
-        heading_ids = list(res["hstate"][3])
+        hstate = {"counters": list(res["hstate"][0]), "last": res["hstate"][1], "seen_numbers": set(res["hstate"][2])}
+        seen.update(res["new_ids"])
 
     # 3. the frame: table of contents, typography, sanitising; the parts in its body
     entries = [e for r in results for e in r["entries"]]
@@ -303,16 +304,35 @@ def _by_part(html: str, info: dict, allowed_images, scripts: list[str], mark: st
     return page.replace(_PLACE, "".join(r["html"] for r in results))
 
 
-def _finish(soup, main, targets: dict, boxes: int, hstate: dict, heading_ids: list[str], allowed_images,
-            scripts, sanitize) -> dict:
+class _Probed(set):
+    """The ids a part's sections must not take: records which ids of the page it asked about
+    (and the answer), and the ids it added."""
+
+    def __init__(self, ids):
+        super().__init__(ids)
+        self.asked: dict[str, bool] = {}
+        self.added: list[str] = []
+
+    def __contains__(self, x) -> bool:
+        found = set.__contains__(self, x)
+        if x not in self.added:
+            self.asked.setdefault(x, found)
+        return found
+
+    def add(self, x) -> None:
+        self.added.append(x)
+        set.add(self, x)
+
+
+def _finish(soup, main, targets: dict, boxes: int, hstate: dict, allowed_images, scripts, sanitize) -> dict:
     """The passes after the floats' numbering, on one part, from the given state."""
     rinfo: dict = {"warnings": []}
     annexes.resolve_refs(soup, rinfo, known=targets)
     binfo: dict = {"warnings": []}
     post._number_boxes(soup, binfo, boxes)
+    probed = hstate["seen_ids"]
     state = {"counters": list(hstate["counters"]), "last": hstate["last"],
-             "seen_numbers": set(hstate["seen_numbers"]), "seen_ids": set(hstate["seen_ids"])}
-    own = set(state["seen_ids"])
+             "seen_numbers": set(hstate["seen_numbers"]), "seen_ids": probed}
     hinfo: dict = {"warnings": []}
     entries = post._number_headings(soup, main, hinfo, state)
     typography.apply_soup(soup)
@@ -322,5 +342,5 @@ def _finish(soup, main, targets: dict, boxes: int, hstate: dict, heading_ids: li
     sanitize(soup, allowed_images, scripts, sinfo)
     return {"html": main.decode_contents(), "texts": texts, "boxes": binfo["boxes"], "entries": entries,
             "ref_warnings": rinfo["warnings"], "head_warnings": hinfo["warnings"], "sanitised": sinfo["sanitised"],
-            "hstate": (list(state["counters"]), state["last"], sorted(state["seen_numbers"]),
-                       sorted(set(heading_ids) | (set(state["seen_ids"]) - own)))}
+            "hstate": (list(state["counters"]), state["last"], sorted(state["seen_numbers"])),
+            "asked": dict(probed.asked), "new_ids": list(probed.added)}
