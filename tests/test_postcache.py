@@ -41,6 +41,15 @@ def _table(caption: str, rows: int, tid: str = "") -> str:
             '<p class="source">Source : données de suivi</p></figure>\n</div>')
 
 
+def _annex(n: int, skip: int = -1) -> str:
+    rows = "".join(f'<tr><td>{100 + i}</td><td>Opération n° {i} : l\'atelier « solidaire »</td>'
+                   f'<td class="num" data-sort="{i}.0">1 234 567</td></tr>' for i in range(n) if i != skip)
+    return ('<div class="isn-out">\n<div class="isn-annexes"><h1 data-nonum="">Annexe A – Liste</h1>'
+            '<figure class="isn-table isn-long" data-caption="Opérations retenues">'
+            '<table class="isn-sortable" data-total="3"><thead><tr><th>N°</th><th>Intitulé</th><th>Coût</th></tr>'
+            f'</thead><tbody>{rows}</tbody></table></figure></div>\n</div>')
+
+
 def parts() -> list[str]:
     return [
         '<div class="isn-md">\n<h1 id="Objectifs">1. Objectifs</h1>\n<p>Le PON finance 6 646 opérations : '
@@ -55,6 +64,8 @@ def parts() -> list[str]:
         '<div class="isn-md">\n<h2 id="Resultats">Résultats</h2>\n<h3>Détail</h3>\n<p>12 opérations.</p>\n'
         '<h2 id="tab-programmes">Un titre qui reprend un identifiant</h2>\n</div>',
         '<div class="isn-md">\n<h1>Annexe</h1>\n<p>' + "x" * 200 + "</p>\n</div>",
+        _annex(60),
+        _table("Un long tableau numéroté", 45),     # its rows stay in its part (numbered, rounding note)
     ]
 
 
@@ -131,10 +142,23 @@ def test_a_new_id_elsewhere_redoes_only_its_part():
     cells = parts()
     by_part(cells, cache)
     new = list(cells)
-    new[-1] = new[-1].replace("<p>", '<p id="fiche-123">', 1)      # e.g. a project sheet's anchor
+    new[6] = new[6].replace("<p>", '<p id="fiche-123">', 1)        # e.g. a project sheet's anchor
     before = cache.misses
     assert by_part(new, cache) == whole(new)
     assert cache.misses == before + 1
+
+
+def test_a_row_removed_from_a_long_table_redoes_no_other_row():
+    cache = postcache.PartCache()
+    cells = parts()
+    by_part(cells, cache)
+    assert cache.row_misses == 60
+    new = [_annex(60, skip=7) if c == _annex(60) else c for c in cells]
+    assert by_part(new, cache) == whole(new)
+    assert cache.row_misses == 60                               # every other row reused
+    new = [c.replace("Opération n° 9 :", "Opération n° 9 bis :") for c in new]
+    assert by_part(new, cache) == whole(new)
+    assert cache.row_misses == 61
 
 
 def test_images_and_scripts_invalidate():

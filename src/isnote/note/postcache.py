@@ -28,6 +28,7 @@ from typing import Iterable
 
 from .. import annexes, frwords, printcheck, readertext, typography
 from . import post
+from .render import SMALL_TABLE_ROWS
 
 MAIN_OPEN = '<main class="isn-body">'
 _WRAP_OPEN = '<html lang="fr"><body class="isn-note">' + MAIN_OPEN
@@ -36,6 +37,17 @@ _WRAP_CLOSE = f"<{_END}></{_END}></main></body></html>"
 _PLACE = "ISNPARTSPLACEHOLDER"          # letters only: no pass of the post-processing changes it
 _STRAY_END = re.compile(r"</\s*(?:main|body|html|head)\b|<\s*(?:script|main|body|html|head)\b", re.I)
 _HEADINGS = ("h1", "h2", "h3")
+# the rows of a long table body (Annex A: one row per retained operation) are kept row by row: a
+# register change adds or removes a row, the others are reused
+ROWS_MIN = 40
+_ROWS_PLACE = "ISNROWSPLACEHOLDER"
+# rows that stand for the left-out ones while the part is processed: a numbered table counts its
+# rows (a short one is marked `isn-small`); ROWS_MIN is more than that
+_STAND_IN = "<tr></tr>" * (SMALL_TABLE_ROWS + 1)
+assert ROWS_MIN > SMALL_TABLE_ROWS
+# what a kept row may hold: nothing that a pass of the whole page numbers, links or moves
+_ROW_FORBIDDEN = ("a", "h1", "h2", "h3", "h4", "h5", "h6", "figure", "aside", "script", "style", "table",
+                  "p", "li", "div", "img", "pre", "code", "svg", "math", "blockquote", "q")
 
 CELL_MARK = f"<!--isn-part-{secrets.token_hex(8)}-->"   # written before each cell by the export
 
@@ -72,11 +84,15 @@ class PartCache:
     def __init__(self):
         self.numbered: dict = {}       # (part, tables, figures before) -> ids, references, counts
         self.done: dict = {}           # (part, full starting state) -> HTML, texts, state after...
-        self.hits = self.misses = 0
+        self.rows: dict = {}           # (row of a long table, images, scripts) -> HTML, texts
+        self.used_rows: dict = {}
+        self.hits = self.misses = self.row_misses = 0
 
     def clear(self) -> None:
         self.numbered.clear()
         self.done.clear()
+        self.rows.clear()
+        self.used_rows.clear()
 
 
 CACHE = PartCache()
@@ -134,9 +150,75 @@ def _local_before(soup) -> None:
     readertext.add_rounding_notes(soup)
 
 
+def _long_bodies(html: str) -> list[tuple[int, int, list[str]]]:
+    """(start, end, rows) of the contents of the table bodies made of ROWS_MIN plain rows or more
+    (`<tr>...</tr>` one after the other, nothing else, no table inside)."""
+    found = []
+    pos = 0
+    while True:
+        i = html.find("<tbody>", pos)
+        if i < 0:
+            return found
+        i += len("<tbody>")
+        j = html.find("</tbody>", i)
+        if j < 0:
+            return found
+        pos = j
+        pieces = html[i:j].split("</tr>")
+        if len(pieces) <= ROWS_MIN or pieces[-1] != "":
+            continue
+        rows = [p + "</tr>" for p in pieces[:-1]]
+        if all(r.startswith("<tr>") and "<tr" not in r[3:] and "<t" + "able" not in r and "<tbody" not in r
+               for r in rows):
+            found.append((i, j, rows))
+
+
+def _rows_apart(soup, k: int) -> bool:
+    """Whether the rows of the k-th long table body can be processed apart from the part: a pass
+    of the page reads them only through their text (not a numbered table, no rounding note, its
+    width read from its head, nothing around it that changes the typography)."""
+    body = soup.find(string=re.compile(rf"^{_ROWS_PLACE}\d+\|{k}$"))
+    if body is None:
+        return True                   # not left out (rows with attributes)
+    tbody = body.parent
+    table = tbody.parent if tbody is not None and tbody.name == "tbody" else None
+    if table is None or table.name != "table" or tbody.contents[-1] is not body \
+            or len(tbody.contents) != _STAND_IN.count("<tr>") + 1:
+        return False
+    first = table.find("tr")
+    if first is None or first.parent.name != "thead":
+        return False
+    fig = table.find_parent("figure")
+    if fig is not None and fig.find("tr", class_="total") is not None:
+        return False                  # the rounding note reads the rows' figures
+    return not any(p.name in typography.SKIP_TAGS or p.name in ("pre", "p", "li", "aside", "blockquote", "q")
+                   for p in table.parents)
+
+
 def _numbered(html: str, start: tuple[int, int]):
-    """Parse a part and number its floats from `start`: (soup, main, summary)."""
-    soup, main = _parse_part(html)
+    """Parse a part and number its floats from `start`: (soup, main, summary); the rows of its
+    long table bodies are left out (a placeholder), in summary["rows"]."""
+    bodies = _long_bodies(html)
+    keep: set[int] = set()
+    for _ in range(2):
+        rows: list[list[str]] = []
+        pieces, pos = [], 0
+        for k, (i, j, found) in enumerate(bodies):
+            if k in keep:
+                continue
+            rows.append(found)
+            pieces += [html[pos:i], f"{_STAND_IN}{_ROWS_PLACE}{len(rows) - 1}|{k}"]
+            pos = j
+        skeleton = "".join(pieces) + html[pos:]
+        soup, main = _parse_part(skeleton)
+        unfit = {k for k in range(len(bodies)) if k not in keep and not _rows_apart(soup, k)}
+        if not unfit:
+            break
+        keep |= unfit                 # those rows stay in the part (numbered table, rounding note...)
+    else:
+        raise Unfit("long tables")
+    for k, body in enumerate(soup.find_all(string=re.compile(_ROWS_PLACE))):
+        body.replace_with(f"{_ROWS_PLACE}{k}")
     _local_before(soup)
     info: dict = {"warnings": []}
     post._number_floats(soup, info, start)
@@ -145,7 +227,7 @@ def _numbered(html: str, start: tuple[int, int]):
         raise Unfit("a reference with an id")
     summary = {"ids": [(el["id"], el.get("data-number"), el.name in _HEADINGS) for el in soup.find_all(id=True)],
                "refs": sorted({a["data-target"] for a in refs}),
-               "after": (info["tables"], info["figures"])}
+               "after": (info["tables"], info["figures"]), "rows": rows}
     return soup, main, summary
 
 
@@ -263,6 +345,8 @@ def _by_part(html: str, info: dict, allowed_images, scripts: list[str], mark: st
                 soup, main, _ = _numbered(parts[k], start)
             res = _finish(soup, main, targets, boxes, {**hstate, "seen_ids": _Probed(seen)}, allowed_images,
                           scripts, sanitize)
+            if s["rows"]:
+                res = _with_rows(res, s["rows"], env, allowed_images, scripts, cache)
         else:
             cache.hits += 1
         used_done.setdefault(ck, []).append(res)
@@ -300,8 +384,56 @@ def _by_part(html: str, info: dict, allowed_images, scripts: list[str], mark: st
     page = str(frame)
     if page.count(_PLACE) != 1:
         raise Unfit("frame")
+    rows = {k: cache.used_rows.get(k) or cache.rows[k] for r in results for k in r.get("row_keys", ())}
     cache.numbered, cache.done = used_numbered, used_done
+    cache.rows, cache.used_rows = rows, {}
     return page.replace(_PLACE, "".join(r["html"] for r in results))
+
+
+def _with_rows(res: dict, bodies: list[list[str]], env: str, allowed_images, scripts, cache: PartCache) -> dict:
+    """The part's result with the rows of its long tables put back, each processed on its own
+    (typography, sanitising: the passes that touch a plain row) or taken from the memory."""
+    html, texts, keys = res["html"], list(res["texts"]), []
+    for k, rows in enumerate(bodies):
+        rkeys = [_hash(r, env) for r in rows]
+        missing = [i for i, rk in enumerate(rkeys) if rk not in cache.rows and rk not in cache.used_rows]
+        if missing:
+            cache.row_misses += len(missing)
+            done = _process_rows([rows[i] for i in missing], allowed_images, scripts)
+            for i, d in zip(missing, done):
+                cache.used_rows[rkeys[i]] = d
+        got = [cache.used_rows.get(rk) or cache.rows[rk] for rk in rkeys]
+        place = f"{_ROWS_PLACE}{k}"
+        if html.count(_STAND_IN + place) != 1 or texts.count(place) != 1:
+            raise Unfit("rows placeholder")
+        html = html.replace(_STAND_IN + place, "".join(g[0] for g in got))
+        at = texts.index(place)
+        texts[at:at + 1] = [t for g in got for t in g[1]]
+        keys += rkeys
+    return {**res, "html": html, "texts": texts, "row_keys": keys}
+
+
+def _process_rows(rows: list[str], allowed_images, scripts) -> list[tuple[str, list[str]]]:
+    from bs4 import BeautifulSoup, NavigableString, Tag
+
+    from ..htmlguard import sanitize
+
+    soup = BeautifulSoup(_WRAP_OPEN + "<div><table><tbody>" + "".join(rows) + "</tbody></table></div>"
+                         + _WRAP_CLOSE, "html.parser")
+    body = soup.find("tbody")
+    trs = [c for c in body.contents]
+    main = soup.find("main")
+    if len(trs) != len(rows) or any(not isinstance(t, Tag) or t.name != "tr" for t in trs) \
+            or not isinstance(main.contents[-1], Tag) or main.contents[-1].name != _END \
+            or body.find(_ROW_FORBIDDEN) is not None or any(t.has_attr("id") for t in body.find_all(True)):
+        raise Unfit("rows")
+    typography.apply_soup(soup)
+    texts = [[str(n) for n in tr.find_all(string=True) if type(n) is NavigableString] for tr in trs]
+    sinfo: dict = {"warnings": []}
+    sanitize(soup, allowed_images, scripts, sinfo)
+    if any(sinfo["sanitised"].values()) or sinfo["warnings"]:
+        raise Unfit("rows sanitised")
+    return [(str(tr), t) for tr, t in zip(body.find_all("tr", recursive=False), texts)]
 
 
 class _Probed(set):
