@@ -27,6 +27,7 @@ import secrets
 from typing import Iterable
 
 from .. import annexes, frwords, printcheck, readertext, typography
+from ..htmlguard import image_digest
 from . import post
 from .render import SMALL_TABLE_ROWS
 
@@ -227,7 +228,8 @@ def _numbered(html: str, start: tuple[int, int]):
         raise Unfit("a reference with an id")
     summary = {"ids": [(el["id"], el.get("data-number"), el.name in _HEADINGS) for el in soup.find_all(id=True)],
                "refs": sorted({a["data-target"] for a in refs}),
-               "after": (info["tables"], info["figures"]), "rows": rows}
+               "after": (info["tables"], info["figures"]), "rows": rows,
+               "images": [image_digest(img.get("src", "")) for img in soup.find_all("img")]}
     return soup, main, summary
 
 
@@ -278,7 +280,9 @@ def _by_part(html: str, info: dict, allowed_images, scripts: list[str], mark: st
 
     head, parts, tail = _split(html, mark)
     keys = [hashlib.sha256(p.encode("utf-8")).hexdigest() for p in parts]
-    env = _hash(sorted(allowed_images) if allowed_images is not None else None, scripts)
+    # the run's images matter to a part through its own images only (a chart redrawn elsewhere
+    # does not redo it); the note's scripts to every part (none may hold one)
+    env = _hash(scripts)
 
     # the frame: title page, table of contents, footer, script
     frame = BeautifulSoup(head + _PLACE + tail, "html.parser")
@@ -336,7 +340,8 @@ def _by_part(html: str, info: dict, allowed_images, scripts: list[str], mark: st
         start = (0, 0) if k == 0 else summaries[k - 1]["after"]
         known = {t: targets.get(t) for t in s["refs"]}
         ck = _hash(key, start, boxes, hstate["counters"], hstate["last"], sorted(hstate["seen_numbers"]),
-                   sorted((t, v is not None, (v or {}).get("data-number")) for t, v in known.items()), env)
+                   sorted((t, v is not None, (v or {}).get("data-number")) for t, v in known.items()), env,
+                   [(d, None if allowed_images is None else d in allowed_images) for d in s["images"]])
         res = next((r for r in cache.done.get(ck, ()) if all((i in seen) == v for i, v in r["asked"].items())), None)
         if res is None:
             cache.misses += 1
