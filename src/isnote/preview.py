@@ -422,7 +422,9 @@ class Preview:
 
     def build(self) -> bool:
         """One rebuild: run the pipeline (HTML only) with the warm kernels; publish or report."""
+        from .note import postcache
         t = time.perf_counter()
+        reused = (postcache.CACHE.hits, postcache.CACHE.misses)
         self.state.building("préparation")
         self._stop_side()
         try:
@@ -451,8 +453,10 @@ class Preview:
         self.state.done(html)
         self.builds += 1
         done = [k for k, v in summary.items() if v == "ran"]
+        hits, misses = postcache.CACHE.hits - reused[0], postcache.CACHE.misses - reused[1]
         self._log(f"Note à jour en {time.perf_counter() - t:.1f} s"
-                  + (f" (étapes : {', '.join(done)})" if done else " (rien à refaire)"))
+                  + (f" (étapes : {', '.join(done)})" if done else " (rien à refaire)")
+                  + (f" ; parties de la note reprises : {hits}/{hits + misses}" if hits + misses else ""))
         self._side_pending.update(ran)
         self._start_side()    # reviewer HTML and workbook of the notebooks that ran, after the page
         return True
