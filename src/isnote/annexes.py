@@ -217,10 +217,11 @@ def glossary_html(content_dir: Path | None = None) -> str:
     return htmlblocks.render("reader_glossary", entries=glossary(content_dir))
 
 
-def resolve_refs(soup, info: dict) -> None:
+def resolve_refs(soup, info: dict, known: dict | None = None) -> None:
     """Give every `a.isn-ref` the number of its target (« tableau 11 »); a reference whose target
-    is missing becomes plain text and a warning."""
-    ids: dict = {}
+    is missing becomes plain text and a warning. `known`: targets outside `soup` (a part of the
+    note, isnote.note.postcache), id -> {"data-number": ...}, ahead of those of `soup`."""
+    ids: dict = dict(known or {})
     for el in soup.find_all(id=True):                 # one pass, not one search of the note per reference
         ids.setdefault(el["id"], el)
     for a in soup.find_all("a", class_="isn-ref", attrs={"data-target": True}):

@@ -14,7 +14,15 @@ review register, content/, params/, the data files named in the parameters and t
   outputs (fcntl) makes a second preview of the same outputs say that one is already running.
 
 HTTP endpoints: `/` (the note + reload script), `/__apercu/etat?depuis=N` (JSON state, long poll:
-answers as soon as the state version differs from N, or after 20 s).
+answers as soon as the state version differs from N, or after 20 s), `/__apercu/note` (the note
+alone, its version in the `X-Apercu-Version` header).
+
+A new note is shown without reloading the page when it can be: the script fetches the note, and
+replaces only the parts of the page that changed (title page, table of contents, the cells of the
+body, footer), so that the unchanged parts (figures, Annex A) are neither parsed, decoded nor
+laid out again and the reader keeps the scroll position. It reloads the page when the frame
+changed (styles, title) or when Annex A's sorting/filtering script would have to be bound again
+on part of its tables only.
 """
 
 from __future__ import annotations
@@ -39,6 +47,7 @@ from .errors import IsnoteError
 
 HOST = "127.0.0.1"
 STATE_PATH = "/__apercu/etat"
+NOTE_PATH = "/__apercu/note"            # written as is in RELOAD_SCRIPT
 LONG_POLL_S = 20.0
 
 # what the page says while a stage runs (reader-facing, French)
@@ -72,6 +81,73 @@ RELOAD_SCRIPT = """
       detail.textContent = st.error;
     } else { box.hidden = true; }
   }
+  function reloadPage() {
+    try { sessionStorage.setItem("isn-apercu-y", String(window.scrollY)); } catch (e) {}
+    location.reload();
+  }
+  function sameFrame(doc) {
+    if (doc.title !== document.title || doc.body.className !== document.body.className) { return false; }
+    var a = document.querySelectorAll("head style"), b = doc.querySelectorAll("head style");
+    if (a.length !== b.length) { return false; }
+    for (var i = 0; i < a.length; i++) { if (a[i].textContent !== b[i].textContent) { return false; } }
+    return true;
+  }
+  function patch(doc) {
+    /* replace the parts that differ; false when the page must be reloaded instead */
+    var main = document.querySelector("body > main"), next = doc.querySelector("body > main");
+    if (!main || !next || !sameFrame(doc)) { return false; }
+    var pairs = [];
+    ["header", "nav", "footer"].forEach(function (name) {
+      pairs.push([document.querySelector("body > " + name), doc.querySelector("body > " + name)]);
+    });
+    var olds = main.children, news = next.children;
+    if (olds.length === news.length) {
+      for (var i = 0; i < olds.length; i++) { pairs.push([olds[i], news[i]]); }
+    } else {
+      pairs.push([main, next]);
+    }
+    var changed = [], i2;
+    for (i2 = 0; i2 < pairs.length; i2++) {
+      var a = pairs[i2][0], b = pairs[i2][1];
+      if (!a !== !b) { return false; }
+      if (a && !a.isEqualNode(b)) { changed.push(pairs[i2]); }
+    }
+    /* the note's own script binds the sortable tables and filters of Annex A once: bound again
+       only when all of them are new */
+    var bound = document.querySelectorAll("table.isn-sortable, input.isn-filter"), fresh = 0;
+    for (i2 = 0; i2 < bound.length; i2++) {
+      for (var k = 0; k < changed.length; k++) { if (changed[k][0].contains(bound[i2])) { fresh++; break; } }
+    }
+    if (fresh && fresh !== bound.length) { return false; }
+    for (i2 = 0; i2 < changed.length; i2++) {
+      changed[i2][0].replaceWith(document.importNode(changed[i2][1], true));
+    }
+    if (fresh) {
+      var own = document.querySelectorAll("body > script:not(#isn-apercu-script)");
+      if (own.length) {
+        var s = document.createElement("script");
+        s.textContent = own[own.length - 1].textContent;
+        own[own.length - 1].after(s);
+      }
+    }
+    return true;
+  }
+  function swap(st) {
+    var xhr = new XMLHttpRequest();
+    xhr.open("GET", "/__apercu/note");
+    xhr.timeout = 30000;
+    xhr.onload = function () {
+      var v = parseInt(xhr.getResponseHeader("X-Apercu-Version"), 10), doc = null;
+      try { doc = new DOMParser().parseFromString(xhr.responseText, "text/html"); } catch (e) {}
+      if (xhr.status !== 200 || isNaN(v) || !doc || !patch(doc)) { reloadPage(); return; }
+      loaded = v;
+      st.note_version = v;
+      show(st);
+      setTimeout(poll, 0);
+    };
+    xhr.onerror = xhr.ontimeout = reloadPage;
+    xhr.send();
+  }
   function poll() {
     var xhr = new XMLHttpRequest();
     xhr.open("GET", "%(path)s?depuis=" + seen);
@@ -82,8 +158,7 @@ RELOAD_SCRIPT = """
       if (st) {
         seen = st.version;
         if (st.note_version !== loaded && st.state !== "building") {
-          try { sessionStorage.setItem("isn-apercu-y", String(window.scrollY)); } catch (e) {}
-          location.reload(); return;
+          swap(st); return;
         }
         show(st);
       }
@@ -161,6 +236,11 @@ class PreviewState:
             self._cond.wait_for(lambda: self.version != since or self.closed, timeout=timeout)
             return self.snapshot()
 
+    def note(self) -> tuple[bytes, int]:
+        """The last good note as published (no script of the preview) and its version."""
+        with self._cond:
+            return self.html.encode("utf-8"), self.note_version
+
     def page(self) -> bytes:
         with self._cond:
             return inject_reload(self.html, self.note_version).encode("utf-8")
@@ -178,8 +258,10 @@ def make_server(state: PreviewState, port: int = 0) -> ThreadingHTTPServer:
         def log_message(self, *args):  # quiet
             pass
 
-        def _send(self, code: int, body: bytes, ctype: str) -> None:
+        def _send(self, code: int, body: bytes, ctype: str, headers: dict | None = None) -> None:
             self.send_response(code)
+            for name, value in (headers or {}).items():
+                self.send_header(name, value)
             self.send_header("Content-Type", ctype)
             self.send_header("Content-Length", str(len(body)))
             self.send_header("Cache-Control", "no-store")
@@ -191,6 +273,9 @@ def make_server(state: PreviewState, port: int = 0) -> ThreadingHTTPServer:
             try:
                 if url.path in ("/", "/note.html", "/index.html"):
                     self._send(200, state.page(), "text/html; charset=utf-8")
+                elif url.path == NOTE_PATH:
+                    body, version = state.note()
+                    self._send(200, body, "text/html; charset=utf-8", {"X-Apercu-Version": str(version)})
                 elif url.path == STATE_PATH:
                     try:
                         since = int(parse_qs(url.query).get("depuis", ["-1"])[0])
@@ -337,7 +422,9 @@ class Preview:
 
     def build(self) -> bool:
         """One rebuild: run the pipeline (HTML only) with the warm kernels; publish or report."""
+        from .note import postcache
         t = time.perf_counter()
+        reused = (postcache.CACHE.hits, postcache.CACHE.misses)
         self.state.building("préparation")
         self._stop_side()
         try:
@@ -366,8 +453,10 @@ class Preview:
         self.state.done(html)
         self.builds += 1
         done = [k for k, v in summary.items() if v == "ran"]
+        hits, misses = postcache.CACHE.hits - reused[0], postcache.CACHE.misses - reused[1]
         self._log(f"Note à jour en {time.perf_counter() - t:.1f} s"
-                  + (f" (étapes : {', '.join(done)})" if done else " (rien à refaire)"))
+                  + (f" (étapes : {', '.join(done)})" if done else " (rien à refaire)")
+                  + (f" ; parties de la note reprises : {hits}/{hits + misses}" if hits + misses else ""))
         self._side_pending.update(ran)
         self._start_side()    # reviewer HTML and workbook of the notebooks that ran, after the page
         return True
@@ -401,6 +490,8 @@ class Preview:
 
     def start(self) -> None:
         """Serve at once (the page says the note is being built), then build and watch."""
+        from .note import postcache
+        postcache.enable()    # the note's post-processing by part, unchanged parts reused
         self._threads = [threading.Thread(target=self.server.serve_forever, name="apercu-http", daemon=True),
                          threading.Thread(target=self._watcher, name="apercu-watch", daemon=True)]
         for th in self._threads:

@@ -87,8 +87,13 @@ def build(params: Params, layout: Layout | None = None, *, pdf: bool = True, com
     tinfo = title_info(params, when)
     from ..htmlguard import run_images
     js = (TEMPLATES_DIR / NOTE_TEMPLATE / "annex.js").read_text(encoding="utf-8")
-    html = postprocess(export_note_html(nb, tinfo), info, allowed_images=run_images(layout.figures, [nb]),
-                       scripts=[js])
+    from . import postcache
+    if postcache.enabled():          # the live preview: by part, reusing the unchanged ones
+        html = postcache.postprocess(export_note_html(nb, tinfo, cell_mark=postcache.CELL_MARK), info,
+                                     allowed_images=run_images(layout.figures, [nb]), scripts=[js])
+    else:
+        html = postprocess(export_note_html(nb, tinfo), info, allowed_images=run_images(layout.figures, [nb]),
+                           scripts=[js])
     write_text(layout.note_html, html)
     result: dict = {"html": layout.note_html}
 

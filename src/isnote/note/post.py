@@ -60,8 +60,9 @@ def _captioned_markdown_tables(soup) -> None:
             fig.append(after.extract())
 
 
-def _number_floats(soup, info: dict) -> None:
-    n_tab = n_fig = 0
+def _number_floats(soup, info: dict, start: tuple[int, int] = (0, 0)) -> None:
+    """`start`: tables and figures numbered before this soup (a part of the note, isnote.note.postcache)."""
+    n_tab, n_fig = start
     for fig in _with_class(soup, "figure", "isn-table", "isn-figure"):
         classes = fig.get("class", [])
         caption = fig.get("data-caption") or ""
@@ -96,8 +97,8 @@ def _number_floats(soup, info: dict) -> None:
     info["tables"], info["figures"] = n_tab, n_fig
 
 
-def _number_boxes(soup, info: dict) -> None:
-    n = 0
+def _number_boxes(soup, info: dict, start: int = 0) -> None:
+    n = start
     for box in _with_class(soup, "aside", "isn-box"):
         n += 1
         cap = box.find(class_="isn-box-caption")
@@ -113,13 +114,18 @@ def _number_boxes(soup, info: dict) -> None:
     info["boxes"] = n
 
 
-def _number_headings(soup, main, info: dict) -> list[tuple[int, str, str, str]]:
-    """Number h1-h3 of the body; returns TOC entries (level, number, title, id)."""
-    counters = [0, 0, 0]
-    seen_ids = {t["id"] for t in soup.find_all(id=True) if t.name not in ("h1", "h2", "h3")}
+def _number_headings(soup, main, info: dict, state: dict | None = None) -> list[tuple[int, str, str, str]]:
+    """Number h1-h3 of the body; returns TOC entries (level, number, title, id). `state` (a part of
+    the note, isnote.note.postcache): the counters, last number, numbers and ids seen before this
+    soup, updated in place; by default the whole note from its start."""
+    state = {} if state is None else state
+    counters = state.get("counters", [0, 0, 0])
+    seen_ids = state.get("seen_ids")
+    if seen_ids is None:
+        seen_ids = {t["id"] for t in soup.find_all(id=True) if t.name not in ("h1", "h2", "h3")}
     entries = []
-    last: tuple = ()
-    seen_numbers: set[tuple] = set()
+    last: tuple = state.get("last", ())
+    seen_numbers: set[tuple] = state.get("seen_numbers", set())
     for h in main.find_all(["h1", "h2", "h3"]):
         level = int(h.name[1])
         text = h.get_text(" ", strip=True)
@@ -162,6 +168,7 @@ def _number_headings(soup, main, info: dict) -> list[tuple[int, str, str, str]]:
         seen_ids.add(hid)
         h["id"] = hid
         entries.append((level, number, title, hid))
+    state.update(counters=counters, seen_ids=seen_ids, last=last, seen_numbers=seen_numbers)
     return entries
 
 

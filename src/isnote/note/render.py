@@ -400,9 +400,10 @@ def assemble(params: Params, layout: Layout, kf: Mapping, *, retained: pd.DataFr
     absent = frozenset(k for k in ("survey", "lot5", "participants")
                        if perimeter.get(k) is False)   # no section for them
     first_meta: dict = {}
+    from . import postcache
     for path in paths:
         try:
-            nb = nbformat.read(str(path), as_version=4)
+            nb = postcache.read_notebook(path)    # nbformat.read (kept between builds of the preview)
         except Exception as exc:  # nbformat raises several kinds of errors
             raise NoteError(f"notebook illisible {path} : {exc}") from None
         first_meta = first_meta or dict(nb.metadata)
@@ -488,15 +489,18 @@ def _note_exporter():
     if not _NOTE_EXPORTER:
         _NOTE_EXPORTER.append(_exporter(NOTE_TEMPLATE, reparse=False, exclude_input=True, exclude_input_prompt=True,
                                         exclude_output_prompt=True, exclude_anchor_links=True,
+                                        optimistic_validation=True,   # validated once, not after each step
                                         embed_images=False))   # no file of the disk in the note
     return _NOTE_EXPORTER[0]
 
 
-def export_note_html(nb: nbformat.NotebookNode, tinfo: dict) -> str:
+def export_note_html(nb: nbformat.NotebookNode, tinfo: dict, cell_mark: str = "") -> str:
+    """The note page before post-processing; `cell_mark`: a string written before each cell (none
+    by default; isnote.note.postcache splits the page there)."""
     exp = _note_exporter()
     css = (TEMPLATES_DIR / NOTE_TEMPLATE / "note.css").read_text(encoding="utf-8")
     js = (TEMPLATES_DIR / NOTE_TEMPLATE / "annex.js").read_text(encoding="utf-8")
-    resources = {"isnote": {**tinfo, "css": css, "js": js, "page_css": _page_css(tinfo)}}
+    resources = {"isnote": {**tinfo, "css": css, "js": js, "page_css": _page_css(tinfo), "cell_mark": cell_mark}}
     body, _ = exp.from_notebook_node(nb, resources=resources)
     return body
 
