@@ -1,4 +1,5 @@
-"""Shared fixtures: the demo report, built once per test session (incrementally)."""
+"""Shared fixtures: the demo report, built once per test session (incrementally); the whole-chain
+runs of tests/chains.py, started in the background as the session begins."""
 
 from __future__ import annotations
 
@@ -16,9 +17,41 @@ def demo_params():
 
 @pytest.fixture(scope="session")
 def built_report(demo_params):
-    """Run `make report`'s chain on the demo data (a no-op when already up to date)."""
+    """Run `make report`'s chain on the demo data (a no-op when already up to date), without the
+    PDF: no test reads the demo note's PDF (the PDF of the demo data is checked on the hostile
+    variant of test_hostile_leaks). Outputs already built with the PDF (`make report`) are used as
+    they are; a note assembled here without it leaves no older PDF beside it."""
     from isnote import pipeline
 
     os.environ.pop("ISNOTE_OUTPUT_DIR", None)
-    pipeline.run(str(DEFAULT_PARAMS))
-    return demo_params.layout
+    layout = demo_params.layout
+    _, _, todo, _ = pipeline.plan(demo_params, layout, pdf=True)
+    if todo:
+        summary = pipeline.run(str(DEFAULT_PARAMS), pdf=False)
+        if summary["assemble"] == "ran":
+            layout.note_pdf.unlink(missing_ok=True)
+    return layout
+
+
+@pytest.fixture(scope="session")
+def chains(request, tmp_path_factory):
+    """The whole-chain jobs of tests/chains.py (see there)."""
+    from chains import Chains
+
+    c = Chains(lambda name: tmp_path_factory.mktemp(name))
+    request.addfinalizer(c.close)
+    return c
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _start_chains(request):
+    """Start, in the order the tests will need them, the jobs that the selected tests use."""
+    from chains import JOBS
+
+    wanted: list[str] = []
+    for item in request.session.items:
+        for name in getattr(item, "fixturenames", ()):
+            if name in JOBS and name not in wanted:
+                wanted.append(name)
+    if wanted:
+        request.getfixturevalue("chains").start(wanted)
