@@ -1,5 +1,5 @@
-"""Shared fixtures: the demo report, built once per test session (incrementally); the whole-chain
-runs of tests/chains.py, started in the background as the session begins."""
+"""Shared fixtures: the demo report, built once per test session (incrementally); the long runs
+of tests/chains.py (whole chains, nbval replays), started in the background as the session begins."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ def demo_params():
 
 
 @pytest.fixture(scope="session")
-def built_report(demo_params):
+def built_report(demo_params, request):
     """Run `make report`'s chain on the demo data (a no-op when already up to date), without the
     PDF: no test reads the demo note's PDF (the PDF of the demo data is checked on the hostile
     variant of test_hostile_leaks). Outputs already built with the PDF (`make report`) are used as
@@ -30,12 +30,13 @@ def built_report(demo_params):
         summary = pipeline.run(str(DEFAULT_PARAMS), pdf=False)
         if summary["assemble"] == "ran":
             layout.note_pdf.unlink(missing_ok=True)
+    request.getfixturevalue("chains").ready("built_report")      # jobs on the report (nbval replay)
     return layout
 
 
 @pytest.fixture(scope="session")
 def chains(request, tmp_path_factory):
-    """The whole-chain jobs of tests/chains.py (see there)."""
+    """The background jobs of tests/chains.py (see there)."""
     from chains import Chains
 
     c = Chains(lambda name: tmp_path_factory.mktemp(name))
