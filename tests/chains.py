@@ -16,6 +16,7 @@ Two kinds of job:
   `pipeline.run` returned. A failed chain fails the tests that use it, with its log.
 - "command": the preparation function returns a command line (run from the project root); the
   test asserts on its exit status and output.
+- "report": the demo report in the project's output folder (fixture `built_report`).
 The log of a job is `job.log` in its folder. Tests read the outputs; a test that alters them works
 on a copy.
 """
@@ -29,6 +30,7 @@ import signal
 import subprocess
 import sys
 import threading
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -39,7 +41,7 @@ ROOT = HERE.parent
 @dataclass(frozen=True)
 class Job:
     prepare: str                 # module:function
-    kind: str = "chain"          # chain | command
+    kind: str = "chain"          # chain | command | report (the demo report of `make report`)
     pdf: bool = True
     force: bool = False
     after: str | None = None     # "built_report": queued once the demo report is built
@@ -47,6 +49,7 @@ class Job:
 
 # the order is the order in which the session usually needs them
 JOBS: dict[str, Job] = {
+    "built_report": Job("conftest:build_demo_report", kind="report"),
     "chain_beneficiaires": Job("test_chain:prepare_beneficiaires"),
     "chain_annexe_xii": Job("test_chain:prepare_annexe_xii"),
     "chain_demo_again": Job("test_chain:prepare_demo_again", pdf=False, force=True),
@@ -86,6 +89,9 @@ def run_job(name: str, folder: Path) -> None:
     from isnote.config import load_params
 
     job = JOBS[name]
+    if job.kind == "report":
+        _function(job.prepare)()
+        return
     params = Path(_function(job.prepare)(folder))
     summary = pipeline.run(str(params), pdf=job.pdf, force=job.force)
     out = load_params(params).layout.root
@@ -100,8 +106,11 @@ RUNNER = "import sys, os; from pathlib import Path; import chains; chains.run_jo
 class Chains:
     """The session's jobs: queued in the background, waited for (or run at once) by the tests."""
 
-    def __init__(self, mktemp):
+    def __init__(self, mktemp, timing: Path | None = None):
         self._mktemp = mktemp
+        self._timing = timing                     # where close() writes when and where each job ran
+        self._times: list[str] = []
+        self._t0 = time.monotonic()
         self._cond = threading.Condition()
         self._state: dict[str, str] = {}          # pending, running, done
         self._folder: dict[str, Path] = {}
@@ -161,13 +170,14 @@ class Chains:
     def _run(self, name: str) -> None:
         folder = self._folder[name]
         env = {k: v for k, v in os.environ.items() if k != "ISNOTE_OUTPUT_DIR"}
-        if JOBS[name].kind == "chain":
+        if JOBS[name].kind != "command":
             env["PYTHONPATH"] = os.pathsep.join([str(ROOT / "src"), str(HERE), str(ROOT / "demo_generator"),
                                                  env.get("PYTHONPATH", "")])
             argv = [sys.executable, "-c", RUNNER, name, str(folder)]
         else:
             argv = self._argv[name]
         rc = -1
+        t = time.monotonic()
         try:
             with open(folder / "job.log", "w", encoding="utf-8") as log:
                 proc = subprocess.Popen(argv, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
@@ -179,6 +189,8 @@ class Chains:
                 rc = proc.wait()
         finally:
             with self._cond:
+                self._times.append(f"{name:26} {threading.current_thread().name:12} {t - self._t0:7.1f} s"
+                                   f" -> {time.monotonic() - self._t0:7.1f} s  exit {rc}")
                 self._rc[name] = rc
                 self._state[name] = "done"
                 self._cond.notify_all()
@@ -205,7 +217,9 @@ class Chains:
             self._run(job)
         folder = self._folder[name]
         log = (folder / "job.log").read_text(encoding="utf-8", errors="replace")
-        if JOBS[name].kind != "chain":
+        if JOBS[name].kind == "command":
+            return Result(folder, rc, log)
+        if JOBS[name].kind == "report" and rc == 0:
             return Result(folder, rc, log)
         if rc != 0:
             raise AssertionError(f"the chain {name} failed (exit {rc}), end of {folder / 'job.log'}:\n{log[-6000:]}")
@@ -224,3 +238,5 @@ class Chains:
                 except ProcessLookupError:
                     pass
                 proc.wait()
+        if self._timing is not None:
+            self._timing.write_text("\n".join(self._times) + "\n", encoding="utf-8")

@@ -15,23 +15,29 @@ def demo_params():
     return load_params(DEFAULT_PARAMS)
 
 
-@pytest.fixture(scope="session")
-def built_report(demo_params, request):
-    """Run `make report`'s chain on the demo data (a no-op when already up to date), without the
-    PDF: no test reads the demo note's PDF (the PDF of the demo data is checked on the hostile
-    variant of test_hostile_leaks). Outputs already built with the PDF (`make report`) are used as
-    they are; a note assembled here without it leaves no older PDF beside it."""
+def build_demo_report() -> None:
+    """`make report`'s chain on the demo data (a no-op when already up to date), without the PDF:
+    no test reads the demo note's PDF (the PDF of the demo data is checked on the hostile variant
+    of test_hostile_leaks). Outputs already built with the PDF (`make report`) are used as they
+    are; a note assembled here without it leaves no older PDF beside it. Run as a background job
+    (tests/chains.py) from the session's start."""
     from isnote import pipeline
 
-    os.environ.pop("ISNOTE_OUTPUT_DIR", None)
-    layout = demo_params.layout
-    _, _, todo, _ = pipeline.plan(demo_params, layout, pdf=True)
+    params = load_params(DEFAULT_PARAMS)
+    _, _, todo, _ = pipeline.plan(params, params.layout, pdf=True)
     if todo:
         summary = pipeline.run(str(DEFAULT_PARAMS), pdf=False)
         if summary["assemble"] == "ran":
-            layout.note_pdf.unlink(missing_ok=True)
-    request.getfixturevalue("chains").ready("built_report")      # jobs on the report (nbval replay)
-    return layout
+            params.layout.note_pdf.unlink(missing_ok=True)
+
+
+@pytest.fixture(scope="session")
+def built_report(demo_params, chains):
+    """The demo report (see build_demo_report)."""
+    os.environ.pop("ISNOTE_OUTPUT_DIR", None)
+    chains.result("built_report")
+    chains.ready("built_report")      # the jobs on the report (nbval replay)
+    return demo_params.layout
 
 
 @pytest.fixture(scope="session")
@@ -39,7 +45,7 @@ def chains(request, tmp_path_factory):
     """The background jobs of tests/chains.py (see there)."""
     from chains import Chains
 
-    c = Chains(lambda name: tmp_path_factory.mktemp(name))
+    c = Chains(lambda name: tmp_path_factory.mktemp(name), tmp_path_factory.getbasetemp() / "chains-timing.txt")
     request.addfinalizer(c.close)
     return c
 
@@ -51,7 +57,8 @@ def _start_chains(request):
 
     wanted: list[str] = []
     for item in request.session.items:
-        for name in getattr(item, "fixturenames", ()):
+        params = getattr(getattr(item, "callspec", None), "params", {})   # jobs named by a parameter
+        for name in [*getattr(item, "fixturenames", ()), *(v for v in params.values() if isinstance(v, str))]:
             if name in JOBS and name not in wanted:
                 wanted.append(name)
     if wanted:

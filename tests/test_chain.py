@@ -146,9 +146,11 @@ def test_interrupted_runs_leave_previous_outputs(tmp_path, chain_beneficiaires):
     before = _tree(out)
     env = {k: v for k, v in os.environ.items() if k != "ISNOTE_OUTPUT_DIR"}
     for sig in (signal.SIGINT, signal.SIGKILL):
+        # Ctrl-C as in a terminal, even when the tests run in the background of a shell (which
+        # starts them with SIGINT ignored, and a child would inherit that)
         proc = subprocess.Popen([sys.executable, "-m", "isnote.pipeline", "run", "--params", str(p), "--force"],
                                 cwd=PROJECT_ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                start_new_session=True)
+                                start_new_session=True, preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
         time.sleep(4.0)                      # mid-run: the notebooks are executing
         assert proc.poll() is None, f"the run ended before it could be interrupted ({sig.name})"
         os.killpg(proc.pid, sig) if sig == signal.SIGKILL else proc.send_signal(sig)

@@ -472,11 +472,19 @@ def _marks(out: Path) -> dict:
 
 
 @pytest.mark.slow
-def test_register_replaced_during_a_run_is_not_seen_by_half_of_it(tiny, monkeypatch):
-    """An import replaces the register after the first step: every step of this run reads the
-    snapshot taken at its start; the next run reads the new register in every step."""
-    from isnote import pipeline
+def test_register_snapshot_input_lists_and_cross_step_check_over_successive_runs(tiny, monkeypatch):
+    """One tiny project through successive runs (each run starts its kernels: the checks share the
+    runs). 1. An import replaces the register after the first step: every step of this run reads
+    the snapshot taken at its start; the next run reads the new register in every step. 2. Inputs
+    given as a list: changing the second file reruns the steps and the outputs follow. 3. The
+    typology counts one more retained operation than the results: the run fails with the check's
+    French message and the previous outputs stay."""
+    from isnote import pipeline, provenance
+    from isnote.config import load_params
+    from isnote.errors import ConsistencyError
     tmp, params, srcs, reg = tiny
+
+    # 1. register replaced during a run
     real = pipeline.run_notebook
 
     def replacing(step, *a, **k):
@@ -493,45 +501,30 @@ def test_register_replaced_during_a_run_is_not_seen_by_half_of_it(tiny, monkeypa
     marks = _marks(tmp / "out")
     assert {marks[s] for s in ("screening", "fse", "iej")} == {"op_id;decision\n1;retenue\n2;retenue\n#A1|B1"}
     # the provenance names the register as the parameters do, not the run's private copy
-    from isnote import provenance
-    from isnote.config import load_params
     assert dict(provenance.input_files(load_params(params)))["review_register"] == reg
     assert not list((tmp / ".out.staging").glob("stage-*"))
 
+    # 2. inputs given as a list are in the change keys and the provenance
+    assert _marks(tmp / "out")["fse"].endswith("#A1|B1")
+    srcs[1].write_text("B2")
+    s3 = pipeline.run(str(params), pdf=False)
+    assert [s3[k] for k in ("ingest", "screening", "fse", "iej", "assemble")] == ["ran"] * 5
+    assert _marks(tmp / "out")["fse"].endswith("#A1|B2")
+    roles = dict(provenance.input_files(load_params(params)))
+    assert roles["inputs.survey[1]"] == srcs[0] and roles["inputs.survey[2]"] == srcs[1]
+    prov = provenance.collect(load_params(params))
+    assert {e["role"]: e["sha256"] for e in prov["inputs"]}["inputs.survey[2]"] == provenance.sha256_file(srcs[1])
 
-@pytest.mark.slow
-def test_steps_disagreeing_on_the_retained_list_stop_the_run(tiny):
-    """The typology counts one more retained operation than the results: the run fails with the
-    check's French message and the previous outputs stay."""
-    from isnote import pipeline
-    from isnote.errors import ConsistencyError
-    tmp, params, srcs, reg = tiny
-    pipeline.run(str(params), pdf=False)
+    # 3. steps disagreeing on the retained list stop the run
+    previous = _marks(tmp / "out")["fse"]
+    assert previous == "op_id;decision\n1;retenue\n2;retenue\n#A1|B2"
     reg.write_text("op_id;decision\n1;retenue\n# MIX\n")
     with pytest.raises(ConsistencyError) as info:
         pipeline.run(str(params), pdf=False)
     assert "PON FSE, vague 2019 : 2 opération(s) retenue(s) pour l'étape typologie, 1 pour l'étape résultats FSE" \
         in str(info.value)
     assert "relancer" in str(info.value)
-    assert _marks(tmp / "out")["fse"] == "op_id;decision\n1;retenue\n#A1|B1"
-
-
-@pytest.mark.slow
-def test_inputs_given_as_a_list_are_in_the_change_keys_and_provenance(tiny):
-    """Inputs given as a list: changing the second file reruns the steps and the outputs follow."""
-    from isnote import pipeline, provenance
-    from isnote.config import load_params
-    tmp, params, srcs, reg = tiny
-    pipeline.run(str(params), pdf=False)
-    assert _marks(tmp / "out")["fse"].endswith("#A1|B1")
-    srcs[1].write_text("B2")
-    s2 = pipeline.run(str(params), pdf=False)
-    assert [s2[k] for k in ("ingest", "screening", "fse", "iej", "assemble")] == ["ran"] * 5
-    assert _marks(tmp / "out")["fse"].endswith("#A1|B2")
-    roles = dict(provenance.input_files(load_params(params)))
-    assert roles["inputs.survey[1]"] == srcs[0] and roles["inputs.survey[2]"] == srcs[1]
-    prov = provenance.collect(load_params(params))
-    assert {e["role"]: e["sha256"] for e in prov["inputs"]}["inputs.survey[2]"] == provenance.sha256_file(srcs[1])
+    assert _marks(tmp / "out")["fse"] == previous
 
 
 # ------------------------------------------------------------------ the whole chain on hostile demo data
