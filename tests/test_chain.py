@@ -39,36 +39,33 @@ def _params_copy(src: str, tmp: Path, **changes) -> Path:
     return target
 
 
-@pytest.fixture(scope="module")
-def beneficiaires_run(tmp_path_factory):
-    """The whole chain on the beneficiaries layout (CSV), run once for this module: its outputs
-    are checked by test_whole_chain_on_published_layouts and are the "previous complete outputs"
-    of the interrupted runs."""
-    tmp = tmp_path_factory.mktemp("beneficiaires")
-    p = _params_copy("params/real_beneficiaires_fse.yaml", tmp)
-    return p, pipeline.run(str(p))
+# The chains of this module run in the background from the session's start (tests/chains.py):
+# the beneficiaries and annex XII layouts with the PDF, the demo again without it (the second run
+# of the determinism check: the PDF is not among the compared files, and the note's HTML does not
+# depend on it).
+
+def prepare_beneficiaires(tmp: Path) -> Path:
+    """The whole chain on the beneficiaries layout (CSV): its outputs are checked by
+    test_whole_chain_on_published_layouts and are the "previous complete outputs" of the
+    interrupted runs."""
+    return _params_copy("params/real_beneficiaires_fse.yaml", tmp)
+
+
+def prepare_annexe_xii(tmp: Path) -> Path:
+    return _params_copy("params/real_annexe_xii.yaml", tmp)
+
+
+def prepare_demo_again(tmp: Path) -> Path:
+    return _params_copy("params/demo.yaml", tmp)
 
 
 # The xlsx copies of these layouts are not run through the whole chain again: the ingest gives
 # the same tables as from the CSV (tests/test_ingest.py::test_real_layout_xlsx_equals_csv), so
 # the CSV chain asserts what an xlsx chain would.
-@pytest.mark.parametrize("params_file, extension", [
-    ("params/real_beneficiaires_fse.yaml", "csv"),
-    ("params/real_annexe_xii.yaml", "csv"),
-])
-def test_whole_chain_on_published_layouts(tmp_path, params_file, extension, request):
-    data = yaml.safe_load((PROJECT_ROOT / params_file).read_text(encoding="utf-8"))
-    ops = data["inputs"]["operations"]
-    changes = {}
-    if extension != "csv":
-        changes["inputs"] = {**data["inputs"], "operations": str(PROJECT_ROOT / ops).replace(".csv", f".{extension}")}
-    if params_file == "params/real_beneficiaires_fse.yaml" and not changes:
-        p, summary = request.getfixturevalue("beneficiaires_run")
-        out = p.parent / "out"
-    else:
-        p = _params_copy(params_file, tmp_path, **changes)
-        summary = pipeline.run(str(p))
-        out = tmp_path / "out"
+@pytest.mark.parametrize("job", ["chain_beneficiaires", "chain_annexe_xii"])
+def test_whole_chain_on_published_layouts(job, request):
+    chain = request.getfixturevalue(job)
+    summary, out = chain.summary, chain.out
     assert all(summary[s] == "ran" for s in ("ingest", "screening", "typology", "fse", "iej", "assemble"))
     for name in ("note.html", "note.pdf", "key_figures.json", "ramo_14_5.txt", "tables/tables.xlsx"):
         assert (out / name).stat().st_size > 0, name
@@ -82,6 +79,21 @@ def test_whole_chain_on_published_layouts(tmp_path, params_file, extension, requ
     html = (out / "note.html").read_text(encoding="utf-8")
     # no qualitative extract in these layouts: the note says the search used titles and names only
     assert "intitulés et les noms des porteurs" in html
+
+
+@pytest.fixture(scope="module")
+def chain_beneficiaires(chains):
+    return chains.result("chain_beneficiaires")
+
+
+@pytest.fixture(scope="module")
+def chain_annexe_xii(chains):
+    return chains.result("chain_annexe_xii")
+
+
+@pytest.fixture(scope="module")
+def chain_demo_again(chains):
+    return chains.result("chain_demo_again")
 
 
 def _digest(folder: Path, patterns: tuple[str, ...]) -> dict[str, str]:
@@ -103,15 +115,16 @@ def _strip_varying(html: str) -> str:
     return html
 
 
-def test_two_runs_give_identical_outputs(tmp_path, built_report):
-    p = _params_copy("params/demo.yaml", tmp_path)
-    register_before = Path(yaml.safe_load(p.read_text())["review_register"]).read_bytes()
-    pipeline.run(str(p), force=True)
-    out = tmp_path / "out"
+def test_two_runs_give_identical_outputs(chain_demo_again, built_report):
+    # the second run: a copy of the demo parameters writing elsewhere, every step forced
+    assert all(chain_demo_again.summary[s] == "ran" for s in ("ingest", "screening", "typology", "fse", "iej", "assemble"))
+    register = Path(yaml.safe_load(chain_demo_again.params.read_text())["review_register"])
+    demo_register = resolve(yaml.safe_load((PROJECT_ROOT / "params/demo.yaml").read_text())["review_register"])
+    assert register.read_bytes() == demo_register.read_bytes()      # the run left its register copy as it was
+    out = chain_demo_again.out
     ref, new = _digest(built_report.root, DETERMINISTIC), _digest(out, DETERMINISTIC)
     assert ref.keys() == new.keys() and len(ref) > 20
     assert {k for k in ref if ref[k] != new[k]} == set()
-    assert Path(yaml.safe_load(p.read_text())["review_register"]).read_bytes() == register_before
     a = _strip_varying(built_report.note_html.read_text(encoding="utf-8"))
     b = _strip_varying((out / "note.html").read_text(encoding="utf-8"))
     assert a == b
@@ -122,24 +135,30 @@ def _tree(folder: Path) -> dict[str, str]:
             for p in sorted(folder.rglob("*")) if p.is_file()}
 
 
-@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGKILL])
-def test_interrupted_run_leaves_previous_outputs(tmp_path, sig, beneficiaires_run):
+def test_interrupted_runs_leave_previous_outputs(tmp_path, chain_beneficiaires):
+    """A run stopped by Ctrl-C (SIGINT), then one killed with its kernels (SIGKILL), leave the
+    previous complete outputs untouched; the next run completes normally and clears what the
+    killed runs left in the staging area."""
     p = _params_copy("params/real_beneficiaires_fse.yaml", tmp_path)
     # previous complete outputs: a copy of the module's run (same parameters, same inputs)
-    shutil.copytree(beneficiaires_run[0].parent / "out", tmp_path / "out", symlinks=True)
+    shutil.copytree(chain_beneficiaires.out, tmp_path / "out", symlinks=True)
     out = tmp_path / "out"
     before = _tree(out)
     env = {k: v for k, v in os.environ.items() if k != "ISNOTE_OUTPUT_DIR"}
-    proc = subprocess.Popen([sys.executable, "-m", "isnote.pipeline", "run", "--params", str(p), "--force"],
-                            cwd=PROJECT_ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            start_new_session=True)
-    time.sleep(4.0)                      # mid-run: the notebooks are executing
-    assert proc.poll() is None, "the run ended before it could be interrupted"
-    os.killpg(proc.pid, sig) if sig == signal.SIGKILL else proc.send_signal(sig)
-    proc.wait(timeout=60)
-    assert proc.returncode != 0
-    assert _tree(out) == before           # the previous complete outputs, untouched
-    # and the next run completes normally and clears what the killed run left in its staging area
-    pipeline.run(str(p), force=True)
+    for sig in (signal.SIGINT, signal.SIGKILL):
+        # Ctrl-C as in a terminal, even when the tests run in the background of a shell (which
+        # starts them with SIGINT ignored, and a child would inherit that)
+        proc = subprocess.Popen([sys.executable, "-m", "isnote.pipeline", "run", "--params", str(p), "--force"],
+                                cwd=PROJECT_ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                start_new_session=True, preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+        time.sleep(4.0)                      # mid-run: the notebooks are executing
+        assert proc.poll() is None, f"the run ended before it could be interrupted ({sig.name})"
+        os.killpg(proc.pid, sig) if sig == signal.SIGKILL else proc.send_signal(sig)
+        proc.wait(timeout=60)
+        assert proc.returncode != 0, sig.name
+        assert _tree(out) == before, sig.name      # the previous complete outputs, untouched
+    # and the next run completes normally and clears what the killed runs left in the staging area
+    # (without the PDF: no check here reads it)
+    pipeline.run(str(p), force=True, pdf=False)
     assert (out / "note.html").exists()
     assert not [d for d in (tmp_path / ".out.staging").glob("stage-*") if d.is_dir()]

@@ -472,11 +472,19 @@ def _marks(out: Path) -> dict:
 
 
 @pytest.mark.slow
-def test_register_replaced_during_a_run_is_not_seen_by_half_of_it(tiny, monkeypatch):
-    """An import replaces the register after the first step: every step of this run reads the
-    snapshot taken at its start; the next run reads the new register in every step."""
-    from isnote import pipeline
+def test_register_snapshot_input_lists_and_cross_step_check_over_successive_runs(tiny, monkeypatch):
+    """One tiny project through successive runs (each run starts its kernels: the checks share the
+    runs). 1. An import replaces the register after the first step: every step of this run reads
+    the snapshot taken at its start; the next run reads the new register in every step. 2. Inputs
+    given as a list: changing the second file reruns the steps and the outputs follow. 3. The
+    typology counts one more retained operation than the results: the run fails with the check's
+    French message and the previous outputs stay."""
+    from isnote import pipeline, provenance
+    from isnote.config import load_params
+    from isnote.errors import ConsistencyError
     tmp, params, srcs, reg = tiny
+
+    # 1. register replaced during a run
     real = pipeline.run_notebook
 
     def replacing(step, *a, **k):
@@ -493,67 +501,50 @@ def test_register_replaced_during_a_run_is_not_seen_by_half_of_it(tiny, monkeypa
     marks = _marks(tmp / "out")
     assert {marks[s] for s in ("screening", "fse", "iej")} == {"op_id;decision\n1;retenue\n2;retenue\n#A1|B1"}
     # the provenance names the register as the parameters do, not the run's private copy
-    from isnote import provenance
-    from isnote.config import load_params
     assert dict(provenance.input_files(load_params(params)))["review_register"] == reg
     assert not list((tmp / ".out.staging").glob("stage-*"))
 
-
-@pytest.mark.slow
-def test_steps_disagreeing_on_the_retained_list_stop_the_run(tiny):
-    """The typology counts one more retained operation than the results: the run fails with the
-    check's French message and the previous outputs stay."""
-    from isnote import pipeline
-    from isnote.errors import ConsistencyError
-    tmp, params, srcs, reg = tiny
-    pipeline.run(str(params), pdf=False)
-    reg.write_text("op_id;decision\n1;retenue\n# MIX\n")
-    with pytest.raises(ConsistencyError) as info:
-        pipeline.run(str(params), pdf=False)
-    assert "PON FSE, vague 2019 : 2 opération(s) retenue(s) pour l'étape typologie, 1 pour l'étape résultats FSE" \
-        in str(info.value)
-    assert "relancer" in str(info.value)
-    assert _marks(tmp / "out")["fse"] == "op_id;decision\n1;retenue\n#A1|B1"
-
-
-@pytest.mark.slow
-def test_inputs_given_as_a_list_are_in_the_change_keys_and_provenance(tiny):
-    """Inputs given as a list: changing the second file reruns the steps and the outputs follow."""
-    from isnote import pipeline, provenance
-    from isnote.config import load_params
-    tmp, params, srcs, reg = tiny
-    pipeline.run(str(params), pdf=False)
+    # 2. inputs given as a list are in the change keys and the provenance
     assert _marks(tmp / "out")["fse"].endswith("#A1|B1")
     srcs[1].write_text("B2")
-    s2 = pipeline.run(str(params), pdf=False)
-    assert [s2[k] for k in ("ingest", "screening", "fse", "iej", "assemble")] == ["ran"] * 5
+    s3 = pipeline.run(str(params), pdf=False)
+    assert [s3[k] for k in ("ingest", "screening", "fse", "iej", "assemble")] == ["ran"] * 5
     assert _marks(tmp / "out")["fse"].endswith("#A1|B2")
     roles = dict(provenance.input_files(load_params(params)))
     assert roles["inputs.survey[1]"] == srcs[0] and roles["inputs.survey[2]"] == srcs[1]
     prov = provenance.collect(load_params(params))
     assert {e["role"]: e["sha256"] for e in prov["inputs"]}["inputs.survey[2]"] == provenance.sha256_file(srcs[1])
 
+    # 3. steps disagreeing on the retained list stop the run
+    previous = _marks(tmp / "out")["fse"]
+    assert previous == "op_id;decision\n1;retenue\n2;retenue\n#A1|B2"
+    reg.write_text("op_id;decision\n1;retenue\n# MIX\n")
+    with pytest.raises(ConsistencyError) as info:
+        pipeline.run(str(params), pdf=False)
+    assert "PON FSE, vague 2019 : 2 opération(s) retenue(s) pour l'étape typologie, 1 pour l'étape résultats FSE" \
+        in str(info.value)
+    assert "relancer" in str(info.value)
+    assert _marks(tmp / "out")["fse"] == previous
+
 
 # ------------------------------------------------------------------ the whole chain on hostile demo data
 
-@pytest.mark.slow
-def test_whole_chain_with_hostile_texts(tmp_path):
+OP_HOSTILE = "201688761"                                  # retained, emblematic, current wave
+TOKEN = "Y" * 1500                                       # under the ingest's 2000-character word limit
+SURVEY_TYPES = {"R001": "![x](data/demo/registre_revue.csv)", "R007": "[clic](javascript:alert(1))",
+                "R008": "$x$ ![](http://example.org/p.png)"}
+
+
+def prepare_hostile_texts(tmp_path: Path) -> Path:
     """The demo data with survey body types written as Markdown images, links and formulas, a Word
     line break (U+000B) in the title of an emblematic operation and a 6,000-character token in its
-    description: the run succeeds; the note embeds only its own figures, links only to itself,
-    shows the survey texts literally, cuts the token for print; the workbook is written; the CSV
-    keeps the texts whole."""
+    description (run in the background from the session's start: tests/chains.py, with the PDF)."""
     import re
-    import openpyxl
-    import pandas as pd
     import yaml
-    from bs4 import BeautifulSoup
-    from isnote import pipeline
-    from isnote.htmlguard import digest, image_digest
 
     data = tmp_path / "data"
     shutil.copytree(ROOT / "data" / "demo", data)
-    op = "201688761"                                      # retained, emblematic, current wave
+    op = OP_HOSTILE
     ops = data / "operations_pon_fse.csv"
     lines = ops.read_bytes().decode("cp1252").split("\r\n" if b"\r\n" in ops.read_bytes() else "\n")
     nl = "\r\n" if b"\r\n" in ops.read_bytes() else "\n"
@@ -562,18 +553,15 @@ def test_whole_chain_with_hostile_texts(tmp_path):
     cells[1] = "Atelier\x0bchantier " + cells[1]
     lines[i] = ";".join(cells)
     ops.write_bytes(nl.join(lines).encode("cp1252"))
-    token = "Y" * 1500                                    # under the ingest's 2000-character word limit
     qual = data / "qualitatif_pon_fse.csv"
     text = qual.read_text(encoding="utf-8")
     line = next(x for x in text.splitlines() if x.startswith(op + ";"))
     cells = line.split(";")
-    cells[2] = "Description " + token + " suite" * 900    # and a text over the 4000 characters shown in print
+    cells[2] = "Description " + TOKEN + " suite" * 900    # and a text over the 4000 characters shown in print
     qual.write_text(text.replace(line, ";".join(cells)), encoding="utf-8")
     survey = data / "enquete_gestionnaires_axe3.csv"
-    types = {"R001": "![x](data/demo/registre_revue.csv)", "R007": "[clic](javascript:alert(1))",
-             "R008": "$x$ ![](http://example.org/p.png)"}
     text = survey.read_text(encoding="utf-8")
-    for rid, t in types.items():
+    for rid, t in SURVEY_TYPES.items():
         text = re.sub(rf"^({rid};[^;]*;)[^;]*;", lambda m: m.group(1) + t + ";", text, flags=re.M)
     survey.write_text(text, encoding="utf-8")
     params = yaml.safe_load((ROOT / "params" / "demo.yaml").read_text(encoding="utf-8"))
@@ -581,9 +569,27 @@ def test_whole_chain_with_hostile_texts(tmp_path):
     params["output_dir"] = str(tmp_path / "out")
     pfile = tmp_path / "hostile.yaml"
     pfile.write_text(yaml.safe_dump(params, allow_unicode=True), encoding="utf-8")
+    return pfile
 
-    pipeline.run(str(pfile), pdf=True)
-    out = tmp_path / "out"
+
+@pytest.fixture
+def chain_hostile_texts(chains):
+    return chains.result("chain_hostile_texts")
+
+
+@pytest.mark.slow
+def test_whole_chain_with_hostile_texts(chain_hostile_texts):
+    """The hostile demo data above: the run succeeds; the note embeds only its own figures, links
+    only to itself, shows the survey texts literally, cuts the token for print; the workbook is
+    written; the CSV keeps the texts whole."""
+    import re
+    import openpyxl
+    import pandas as pd
+    from bs4 import BeautifulSoup
+    from isnote.htmlguard import digest, image_digest
+
+    op, token, types = OP_HOSTILE, TOKEN, SURVEY_TYPES
+    out = chain_hostile_texts.out
     html = (out / "note.html").read_text(encoding="utf-8")
     soup = BeautifulSoup(html, "html.parser")
     figures = {digest(p.read_bytes()) for p in (out / "figures").glob("*.png")}

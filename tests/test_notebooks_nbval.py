@@ -22,30 +22,49 @@ FIXTURE_NOTEBOOKS = sorted((HERE / "note_fixtures" / "notebooks").glob("*.ipynb"
 pytestmark = pytest.mark.slow
 
 
-def run_nbval(paths, sanitize: bool = True) -> subprocess.CompletedProcess:
+def nbval_command(paths, sanitize: bool = True) -> list[str]:
     cmd = [sys.executable, "-m", "pytest", "--nbval", *[str(p) for p in paths],
            "--nbval-kernel-name", "isnote", "-p", "no:cacheprovider", "-q", "-o", "addopts="]
     if sanitize:
         cmd += ["--nbval-sanitize-with", str(SANITIZE)]
-    return subprocess.run(cmd, cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=3600)
+    return cmd
+
+
+def run_nbval(paths, sanitize: bool = True) -> subprocess.CompletedProcess:
+    return subprocess.run(nbval_command(paths, sanitize), cwd=PROJECT_ROOT, capture_output=True, text=True,
+                          timeout=3600)
+
+
+# The two replays run in the background (tests/chains.py): the report's notebooks once the
+# session's demo report is built, the fixture notebooks from the session's start.
+
+def prepare_report(folder: Path) -> list[str]:
+    from isnote.config import DEFAULT_PARAMS, load_params
+    report_out = load_params(DEFAULT_PARAMS).layout.root
+    return nbval_command(sorted((report_out / "notebooks").glob("[0-9][0-9]_*.ipynb")))
+
+
+def prepare_fixtures(folder: Path) -> list[str]:
+    return nbval_command(FIXTURE_NOTEBOOKS)
 
 
 @pytest.fixture
-def report_out(built_report) -> Path:
-    """The output folder of the demo report (session fixture of tests/conftest.py)."""
-    return built_report.root
+def nbval_report(built_report, chains):
+    return chains.result("nbval_report")
 
 
-def test_report_notebooks_replay(report_out):
-    paths = sorted((report_out / "notebooks").glob("[0-9][0-9]_*.ipynb"))
-    result = run_nbval(paths)
-    assert result.returncode == 0, result.stdout[-6000:] + result.stderr[-2000:]
+@pytest.fixture
+def nbval_fixtures(chains):
+    return chains.result("nbval_fixtures")
 
 
-def test_fixture_notebooks_replay():
-    result = run_nbval(FIXTURE_NOTEBOOKS)
-    assert result.returncode == 0, result.stdout[-6000:] + result.stderr[-2000:]
-    assert " passed" in result.stdout
+def test_report_notebooks_replay(nbval_report):
+    assert nbval_report.returncode == 0, nbval_report.log[-8000:]
+
+
+def test_fixture_notebooks_replay(nbval_fixtures):
+    assert nbval_fixtures.returncode == 0, nbval_fixtures.log[-8000:]
+    assert " passed" in nbval_fixtures.log
 
 
 def _notebook(stored: str) -> dict:
@@ -58,13 +77,47 @@ def _notebook(stored: str) -> dict:
                        "outputs": [{"output_type": "stream", "name": "stdout", "text": stored}]}]}
 
 
-def test_sanitize_covers_the_run_date_only(tmp_path):
-    ok = tmp_path / "date.ipynb"
-    ok.write_text(json.dumps(_notebook(
-        "Document produit le 2 janvier 2025 à 10:30, soit 2025-01-02T10:30:00.123456\n")), encoding="utf-8")
-    assert run_nbval([ok]).returncode == 0                         # the date is sanitised
-    assert run_nbval([ok], sanitize=False).returncode != 0         # ... and does differ
-    tampered = tmp_path / "tampered.ipynb"
-    tampered.write_text(json.dumps(_notebook(
-        "Document imprimé le 2 janvier 2025 à 10:30, soit 2025-01-02T10:30:00\n")), encoding="utf-8")
-    assert run_nbval([tampered]).returncode != 0                   # any other difference fails
+DATED = "Document produit le 2 janvier 2025 à 10:30, soit 2025-01-02T10:30:00.123456\n"
+TAMPERED = "Document imprimé le 2 janvier 2025 à 10:30, soit 2025-01-02T10:30:00\n"
+
+
+# the three replays of one-cell notebooks below run in the background too (tests/chains.py)
+def _write(folder: Path, name: str, stored: str) -> Path:
+    path = folder / name
+    path.write_text(json.dumps(_notebook(stored)), encoding="utf-8")
+    return path
+
+
+def prepare_date(folder: Path) -> list[str]:
+    return nbval_command([_write(folder, "date.ipynb", DATED)])
+
+
+def prepare_date_unsanitized(folder: Path) -> list[str]:
+    return nbval_command([_write(folder, "date.ipynb", DATED)], sanitize=False)
+
+
+def prepare_tampered(folder: Path) -> list[str]:
+    return nbval_command([_write(folder, "tampered.ipynb", TAMPERED)])
+
+
+@pytest.fixture
+def nbval_date(chains):
+    return chains.result("nbval_date")
+
+
+@pytest.fixture
+def nbval_date_unsanitized(chains):
+    return chains.result("nbval_date_unsanitized")
+
+
+@pytest.fixture
+def nbval_tampered(chains):
+    return chains.result("nbval_tampered")
+
+
+def test_sanitize_covers_the_run_date_only(nbval_date, nbval_date_unsanitized, nbval_tampered):
+    assert nbval_date.returncode == 0, nbval_date.log[-4000:]         # the date is sanitised
+    assert nbval_date_unsanitized.returncode != 0                      # ... and does differ
+    assert nbval_tampered.returncode != 0                              # any other difference fails
+    for r in (nbval_date_unsanitized, nbval_tampered):                 # failed on the output, not on a crash
+        assert "1 failed" in r.log, r.log[-4000:]

@@ -71,8 +71,12 @@ def _marks(out: Path) -> dict:
     return {p.name: p.read_text() for p in (out / "marks").iterdir()}
 
 
-def test_first_run_runs_everything_then_nothing(tiny):
+def test_runs_skip_what_is_up_to_date_and_failures_keep_the_previous_outputs(tiny):
+    """One project through four runs (each run starts its kernels: the checks share the runs).
+    1. The first run runs everything, 2. the next one nothing; 3. a register change does not
+    re-ingest but reruns what follows; 4. a failed run leaves the previous outputs."""
     tmp, params, src, reg = tiny
+    # 1-2. first run runs everything, then nothing
     s1 = pipeline.run(str(params), pdf=False)
     assert [s1[k] for k in ("ingest", "screening", "fse", "iej", "assemble")] == ["ran"] * 5
     assert (tmp / "out" / "notebooks" / "a.ipynb").exists()
@@ -80,10 +84,7 @@ def test_first_run_runs_everything_then_nothing(tiny):
     s2 = pipeline.run(str(params), pdf=False)
     assert all(s2[k] == "skipped" for k in ("ingest", "screening", "fse", "iej", "assemble"))
 
-
-def test_register_change_does_not_reingest(tiny):
-    tmp, params, src, reg = tiny
-    pipeline.run(str(params), pdf=False)
+    # 3. a register change does not re-ingest
     before = _marks(tmp / "out")
     reg.write_text("op_id;decision\n1;ecartee\n")
     s = pipeline.run(str(params), pdf=False)
@@ -92,10 +93,7 @@ def test_register_change_does_not_reingest(tiny):
     assert s["screening"] == "ran" and after["screening"] != before["screening"]
     assert s["fse"] == "ran" and s["iej"] == "ran"
 
-
-def test_failed_run_leaves_previous_outputs(tiny):
-    tmp, params, src, reg = tiny
-    pipeline.run(str(params), pdf=False)
+    # 4. a failed run leaves the previous outputs
     before = _marks(tmp / "out")
     src.write_text("FAIL")
     with pytest.raises(IsnoteError, match="ingest"):

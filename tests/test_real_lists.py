@@ -2,7 +2,7 @@
 parameter sets: params/liste_nationale_fse_2014_2020.yaml and params/liste_operations_2021_2027.yaml.
 
 Expected counts are computed from the sample itself (read here with pandas), never typed in.
-The whole-chain runs are marked `slow` (about 15 s each).
+The whole-chain runs are marked `slow` (about 15 s each; tests/chains.py runs them in the background).
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ import pandas as pd
 import pytest
 import yaml
 
-from isnote import ingest, pipeline
+from isnote import ingest
 from isnote.config import PROJECT_ROOT, load_params, resolve
 from isnote.errors import InputError
 
@@ -280,10 +280,42 @@ def _note_text(out: Path) -> str:
     return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html))
 
 
+# The three chains run in the background from the session's start (tests/chains.py); the PDF is
+# built where it is checked.
+
+def prepare_national(tmp: Path) -> Path:
+    return _params(P_NATIONAL, tmp)
+
+
+def prepare_2127(tmp: Path) -> Path:
+    return _params(P_2127, tmp)
+
+
+def prepare_fse_only(tmp: Path) -> Path:
+    sample = _sample(NATIONAL)
+    s = sample[sample["Libellé_po"].str.contains("National FSE")]
+    path = _csv_resave(s, tmp / "pon_fse.csv", "cp1252")
+    return _params(P_NATIONAL, tmp, operations=path)       # parameters unchanged: they list the IEJ too
+
+
+@pytest.fixture
+def chain_national(chains):
+    return chains.result("chain_national")
+
+
+@pytest.fixture
+def chain_2127(chains):
+    return chains.result("chain_2127")
+
+
+@pytest.fixture
+def chain_fse_only(chains):
+    return chains.result("chain_fse_only")
+
+
 @pytest.mark.slow
-def test_chain_national_list(tmp_path, national_sample):
-    summary = pipeline.run(str(_params(P_NATIONAL, tmp_path)))
-    out = tmp_path / "out"
+def test_chain_national_list(chain_national):
+    summary, out = chain_national.summary, chain_national.out
     assert all(summary[s] == "ran" for s in ("ingest", "screening", "typology", "fse", "iej", "assemble"))
     for name in ("note.html", "note.pdf", "ramo_14_5.txt", "tables/tables.xlsx"):
         assert (out / name).stat().st_size > 0, name
@@ -295,9 +327,8 @@ def test_chain_national_list(tmp_path, national_sample):
 
 
 @pytest.mark.slow
-def test_chain_list_2021_2027_has_no_iej_section(tmp_path, sample2127):
-    summary = pipeline.run(str(_params(P_2127, tmp_path)))
-    out = tmp_path / "out"
+def test_chain_list_2021_2027_has_no_iej_section(chain_2127):
+    summary, out = chain_2127.summary, chain_2127.out
     assert summary["iej"] == "absent" and summary["assemble"] == "ran"
     assert not (out / "notebooks" / "05_resultats_iej.ipynb").exists()
     text = _note_text(out)
@@ -311,12 +342,8 @@ def test_chain_list_2021_2027_has_no_iej_section(tmp_path, sample2127):
 
 
 @pytest.mark.slow
-def test_chain_fse_only_csv_cp1252(tmp_path, national_sample):
-    s = national_sample[national_sample["Libellé_po"].str.contains("National FSE")]
-    path = _csv_resave(s, tmp_path / "pon_fse.csv", "cp1252")
-    p = _params(P_NATIONAL, tmp_path, operations=path)       # parameters unchanged: they list the IEJ too
-    summary = pipeline.run(str(p))
-    out = tmp_path / "out"
+def test_chain_fse_only_csv_cp1252(chain_fse_only):
+    summary, out = chain_fse_only.summary, chain_fse_only.out
     assert summary["iej"] == "absent" and summary["fse"] == "ran"
     assert (out / "note.pdf").stat().st_size > 0
     ramo = (out / "ramo_14_5.txt").read_text(encoding="utf-8")

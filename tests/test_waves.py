@@ -125,17 +125,13 @@ def test_three_waves_volumes_and_retained_tables_fit_the_page_width():
     assert shown.shape[1] == 5 and len(shown) == 8 * 3
 
 
-@pytest.mark.slow
-def test_three_wave_demo_run_lays_out_within_the_page(tmp_path):
-    """The demo data cut into three waves (2017, 2018, 2019; the register's waves follow the data):
-    the chain runs, the volumes and retained tables pivot, the chart by wave is drawn, and in
-    WeasyPrint's laid-out pages no table is wider than the page's content box."""
+def prepare_three_waves(tmp_path):
+    """The demo data cut into three waves (2017, 2018, 2019; the register's waves follow the data),
+    run without the PDF in the background from the session's start (tests/chains.py)."""
     import pandas as pd
     import yaml
-    from bs4 import BeautifulSoup
-    from weasyprint import HTML
 
-    from isnote import ingest, pipeline, printcheck
+    from isnote import ingest
     from isnote.config import PROJECT_ROOT, load_params
 
     data = yaml.safe_load((PROJECT_ROOT / "params" / "demo.yaml").read_text(encoding="utf-8"))
@@ -156,10 +152,30 @@ def test_three_wave_demo_run_lays_out_within_the_page(tmp_path):
     reg["vague"] = moved.to_numpy()
     assert set(reg["vague"]) == {"2017", "2018", "2019"}
     reg.to_csv(tmp_path / "reg.csv", sep=";", index=False)
+    return params_file
 
-    summary = pipeline.run(str(params_file), pdf=False)
+
+@pytest.fixture
+def chain_three_waves(chains):
+    return chains.result("chain_three_waves")
+
+
+@pytest.mark.slow
+def test_three_wave_demo_run_lays_out_within_the_page(chain_three_waves):
+    """The three-wave demo run above: the chain runs, the volumes and retained tables pivot, the
+    chart by wave is drawn, and in WeasyPrint's laid-out pages no table is wider than the page's
+    content box."""
+    import pandas as pd
+    from bs4 import BeautifulSoup
+    from weasyprint import HTML
+
+    from isnote import printcheck
+
+    reg = pd.read_csv(chain_three_waves.folder / "reg.csv", sep=";", dtype=str, keep_default_na=False)
+    assert set(reg["vague"]) == {"2017", "2018", "2019"}
+    summary = chain_three_waves.summary
     assert summary["assemble"] == "ran"
-    html = (tmp_path / "out" / "note.html").read_text(encoding="utf-8")
+    html = (chain_three_waves.out / "note.html").read_text(encoding="utf-8")
     soup = BeautifulSoup(html, "html.parser")
     captions = [f.get("data-caption", "") for f in soup.select("figure")]
     assert any("par vague" in c for c in captions)                     # retained operations by wave
