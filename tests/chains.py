@@ -53,6 +53,8 @@ JOBS: dict[str, Job] = {
     "chain_beneficiaires": Job("test_chain:prepare_beneficiaires"),
     "chain_annexe_xii": Job("test_chain:prepare_annexe_xii"),
     "chain_demo_again": Job("test_chain:prepare_demo_again", pdf=False, force=True),
+    "demo_verification": Job("test_demo_data:prepare_verification", kind="command"),
+    "demo_generations": Job("test_demo_data:prepare_generations", kind="command"),
     "chain_hostile_texts": Job("test_hostile_leaks:prepare_hostile_texts"),
     "nbval_report": Job("test_notebooks_nbval:prepare_report", kind="command", after="built_report"),
     "nbval_fixtures": Job("test_notebooks_nbval:prepare_fixtures", kind="command"),
