@@ -5,11 +5,11 @@ A whole chain (papermill kernels, then the note) keeps about one core busy; the 
 Each job a selected test needs (`JOBS`; the test uses the fixture of the same name, see
 tests/conftest.py) runs in a process of its own, queued as the session begins, one job at a time
 in a background thread. A test that needs a job the background has not reached yet runs it at
-once itself, beside the background's job; a test waiting for the background's job runs the next
-queued job meanwhile (so at most two jobs at once). A job `after` the demo report is queued once
-the session's demo report (fixture `built_report`) is built.
+once itself, beside the background's job (so at most two jobs at once). The demo report is not
+queued: the first test that needs it builds it (while the background runs the next chains); a job
+`after` the demo report is queued once it is built.
 
-Two kinds of job:
+Three kinds of job:
 - "chain": the preparation function (`module:function`, in the test module that checks the
   result: it writes the parameters, and copied or altered data, under the job's folder and returns
   the parameters file), then `pipeline.run` on it, in a subprocess; `summary.json` is what
@@ -53,6 +53,9 @@ JOBS: dict[str, Job] = {
     "chain_beneficiaires": Job("test_chain:prepare_beneficiaires"),
     "chain_annexe_xii": Job("test_chain:prepare_annexe_xii"),
     "chain_demo_again": Job("test_chain:prepare_demo_again", pdf=False, force=True),
+    "demo_verification": Job("test_demo_data:prepare_verification", kind="command"),
+    "demo_generations": Job("test_demo_data:prepare_generations", kind="command"),
+    "hostile_mutations": Job("test_hostile_inputs:prepare_mutations", kind="command"),
     "chain_hostile_texts": Job("test_hostile_leaks:prepare_hostile_texts"),
     "nbval_report": Job("test_notebooks_nbval:prepare_report", kind="command", after="built_report"),
     "nbval_fixtures": Job("test_notebooks_nbval:prepare_fixtures", kind="command"),
@@ -196,25 +199,23 @@ class Chains:
                 self._cond.notify_all()
 
     def result(self, name: str) -> Result:
-        """The finished job `name`: run now if the background has not started it; while the
-        background runs it, the next queued job runs here meanwhile."""
+        """The finished job `name`: run now if the background has not started it, else waited for
+        (the tests, not the background, are the longer path: they do not take jobs over)."""
         if name not in self._state:
             for waiting in self._deferred.values():
                 if name in waiting:
                     waiting.remove(name)
             self._queue(name)
-        while True:
-            with self._cond:
-                if self._state[name] == "done":
-                    rc = self._rc[name]
-                    break
-                job = name if self._state[name] == "pending" else \
-                    next((n for n in self._order if self._state[n] == "pending"), None)
-                if job is None:
-                    self._cond.wait()
-                    continue
-                self._state[job] = "running"
-            self._run(job)
+        with self._cond:
+            run_here = self._state[name] == "pending"
+            if run_here:
+                self._state[name] = "running"
+        if run_here:
+            self._run(name)
+        with self._cond:
+            while self._state[name] != "done":
+                self._cond.wait()
+            rc = self._rc[name]
         folder = self._folder[name]
         log = (folder / "job.log").read_text(encoding="utf-8", errors="replace")
         if JOBS[name].kind == "command":

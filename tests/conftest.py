@@ -19,8 +19,8 @@ def build_demo_report() -> None:
     """`make report`'s chain on the demo data (a no-op when already up to date), without the PDF:
     no test reads the demo note's PDF (the PDF of the demo data is checked on the hostile variant
     of test_hostile_leaks). Outputs already built with the PDF (`make report`) are used as they
-    are; a note assembled here without it leaves no older PDF beside it. Run as a background job
-    (tests/chains.py) from the session's start."""
+    are; a note assembled here without it leaves no older PDF beside it. Run as a job of
+    tests/chains.py, by the first test that needs it."""
     from isnote import pipeline
 
     params = load_params(DEFAULT_PARAMS)
@@ -59,7 +59,7 @@ def _start_chains(request):
     for item in request.session.items:
         params = getattr(getattr(item, "callspec", None), "params", {})   # jobs named by a parameter
         for name in [*getattr(item, "fixturenames", ()), *(v for v in params.values() if isinstance(v, str))]:
-            if name in JOBS and name not in wanted:
+            if name in JOBS and JOBS[name].kind != "report" and name not in wanted:
                 wanted.append(name)
     if wanted:
         request.getfixturevalue("chains").start(wanted)

@@ -151,9 +151,17 @@ def test_participants_parquet_format():
     assert set(t.column("Sexe").to_pandas().astype(str)) == {"F", "H"}
 
 
-def test_full_verification_of_committed_data():
-    """The generator's own checks (screening counts, survey, named operations, regions...)."""
-    assert checks.verify(DEMO) == []
+@pytest.fixture
+def demo_verification(chains):
+    return chains.result("demo_verification")
+
+
+def test_full_verification_of_committed_data(demo_verification):
+    """The generator's own checks (screening counts, survey, named operations, regions...), in a
+    process of its own in the background (tests/chains.py)."""
+    import json
+    assert demo_verification.returncode == 0, demo_verification.log[-6000:]
+    assert json.loads(demo_verification.log.strip().splitlines()[-1]) == []
 
 
 def test_size_under_25_mb():
@@ -198,15 +206,40 @@ def test_actor_matching_and_survey_numbers():
 
 # ------------------------------------------------------------------------------ the generator
 
+# The two generations run in one process of their own, in the background from the session's
+# start (tests/chains.py, job demo_generations): a fresh one, then a second one in the same
+# process (without the participants file).
+
+def _python(code: str) -> list[str]:
+    import sys
+    paths = [str(PROJECT_ROOT / "src"), str(PROJECT_ROOT / "demo_generator")]
+    return [sys.executable, "-c", f"import sys; sys.path[:0] = {paths!r}\n" + code]
+
+
+def prepare_generations(folder: Path) -> list[str]:
+    """The fresh generation is made without the generator's self-check: its files are compared
+    byte for byte with data/demo, which test_full_verification_of_committed_data checks in full
+    (the self-check would be the same check on the same bytes); the self-check stays live in the
+    second generation and in test_generation_fails_when_a_target_is_missed."""
+    return _python("from isnote_demo import generate\n"
+                   f"generate.generate({str(folder / 'a')!r}, check=False)\n"
+                   f"generate.generate({str(folder / 'b')!r}, skip_participants=True)\n")
+
+
+def prepare_verification(folder: Path) -> list[str]:
+    return _python(f"import json\nfrom isnote_demo import checks\nprint(json.dumps(checks.verify({str(DEMO)!r})))")
+
+
 @pytest.fixture(scope="module")
-def fresh(tmp_path_factory):
-    """A fresh generation, without the generator's self-check: the files are compared byte for byte
-    with data/demo, which test_full_verification_of_committed_data checks in full (the check on
-    the generated files would be the same check on the same bytes); the self-check stays live in
-    test_generator_is_deterministic and test_generation_fails_when_a_target_is_missed."""
-    out = tmp_path_factory.mktemp("demo_a")
-    generate.generate(out, check=False)
-    return out
+def demo_generations(chains):
+    result = chains.result("demo_generations")
+    assert result.returncode == 0, result.log[-6000:]
+    return result.folder
+
+
+@pytest.fixture(scope="module")
+def fresh(demo_generations):
+    return demo_generations / "a"
 
 
 @pytest.mark.slow
@@ -218,10 +251,9 @@ def test_generator_reproduces_committed_files_byte_for_byte(fresh):
 
 
 @pytest.mark.slow
-def test_generator_is_deterministic(fresh, tmp_path):
-    generate.generate(tmp_path / "b", skip_participants=True)
+def test_generator_is_deterministic(fresh, demo_generations):
     for name in CSV_FILES:
-        assert sha(tmp_path / "b" / name) == sha(fresh / name), name
+        assert sha(demo_generations / "b" / name) == sha(fresh / name), name
 
 
 @pytest.mark.slow

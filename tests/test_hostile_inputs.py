@@ -278,9 +278,9 @@ def test_cli_success(tmp_path):
     assert (tmp_path / "out" / "clean" / "operations.parquet").exists()
 
 
-def test_random_byte_mutations_give_input_errors_only(tmp_path):
+def random_byte_mutations(tmp_path: Path) -> dict:
     """Seeded random damage (flipped, cut, duplicated, inserted bytes) in any input file: ingest
-    either succeeds or raises InputError, never another exception."""
+    either succeeds or raises InputError (any other exception propagates)."""
     import random
     rng = random.Random(20190309)
     keys = ["ops_fse", "ops_iej", "qual_fse", "survey", "lot5", "participants"]
@@ -311,6 +311,29 @@ def test_random_byte_mutations_give_input_errors_only(tmp_path):
             outcomes["ok"] += 1
         except InputError:
             outcomes["error"] += 1
+    return outcomes
+
+
+def prepare_mutations(folder: Path) -> list[str]:
+    """The 40 damaged ingests in a process of their own, in the background (tests/chains.py)."""
+    paths = [str(ROOT / "src"), str(ROOT / "tests")]
+    return [PY, "-c", f"import sys; sys.path[:0] = {paths!r}\nimport json\nfrom pathlib import Path\n"
+                      "from test_hostile_inputs import random_byte_mutations\n"
+                      f"print(json.dumps(random_byte_mutations(Path({str(folder)!r}))))"]
+
+
+@pytest.fixture
+def hostile_mutations(chains):
+    return chains.result("hostile_mutations")
+
+
+def test_random_byte_mutations_give_input_errors_only(hostile_mutations):
+    """random_byte_mutations above: never an exception other than InputError (the process would
+    end with it), and enough of the damaged files are refused."""
+    import json
+    assert hostile_mutations.returncode == 0, hostile_mutations.log[-6000:]
+    outcomes = json.loads(hostile_mutations.log.strip().splitlines()[-1])
+    assert outcomes["ok"] + outcomes["error"] == 40
     assert outcomes["error"] > 12, outcomes
 
 
