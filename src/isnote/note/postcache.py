@@ -268,7 +268,7 @@ def postprocess(html: str, info: dict, *, allowed_images: set[str] | None = None
     work: dict = {"warnings": []}
     try:
         out = _by_part(html, work, allowed_images, scripts, mark, cache)
-    except Unfit:
+    except Exception:     # Unfit, or anything unforeseen: the whole page gives the reference result
         cache.clear()
         return post.postprocess(html.replace(mark, ""), info, allowed_images=allowed_images, scripts=scripts)
     warnings = work.pop("warnings")
