@@ -161,6 +161,15 @@ def test_a_row_removed_from_a_long_table_redoes_no_other_row():
     assert cache.row_misses == 61
 
 
+def test_rows_with_links_stay_in_their_part():
+    cache = postcache.PartCache()
+    cells = parts()
+    cells[7] = cells[7].replace("<td>100</td>", '<td><a href="#sec-1">100</a></td>')
+    assert by_part(cells, cache) == whole(cells)
+    assert by_part(cells, cache) == whole(cells)
+    assert cache.hits == len(cells) and cache.row_misses == 0
+
+
 def test_images_and_scripts_invalidate():
     cache = postcache.PartCache()
     by_part(parts(), cache)

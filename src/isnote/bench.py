@@ -119,7 +119,7 @@ def _preview_runs(py: str, bp: Path, register: Path, content_dir: Path, n: int =
         page = _browser_page(url)
         results: dict = {"preview_browser": page is not None}
 
-        tree_cpu = lambda: _cpu_seconds(proc.pid)   # noqa: E731
+        tree_cpu = lambda: _cpu_by_pid(proc.pid)    # noqa: E731
 
         def follow(change, shows) -> float:
             before = state()["note_version"]
@@ -141,7 +141,8 @@ def _preview_runs(py: str, bp: Path, register: Path, content_dir: Path, n: int =
                 html = urllib.request.urlopen(url, timeout=60).read().decode("utf-8")
                 assert shows is None or shows(html, token)
             dt = round(time.perf_counter() - t, 2)
-            cpu.append(round(tree_cpu() - c0, 2))
+            c1 = tree_cpu()     # per process: one that ended meanwhile (side work) takes nothing away
+            cpu.append(round(sum(max(0.0, v - c0.get(p, 0.0)) for p, v in c1.items()), 2))
             time.sleep(1.5)                         # the writer reads the page before the next save
             return dt
 
@@ -172,9 +173,15 @@ def _preview_runs(py: str, bp: Path, register: Path, content_dir: Path, n: int =
 
 def _cpu_seconds(pid: int) -> float:
     """CPU time (user + system) of a process and its living descendants, from /proc (0 elsewhere)."""
+    return sum(_cpu_by_pid(pid).values())
+
+
+def _cpu_by_pid(pid: int) -> dict[int, float]:
+    """CPU time (user + system) of a process and of each of its living descendants, from /proc."""
     import os
     tick = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
-    total, todo, seen = 0.0, [pid], set()
+    total: dict[int, float] = {}
+    todo, seen = [pid], set()
     while todo:
         p = todo.pop()
         if p in seen:
@@ -182,7 +189,7 @@ def _cpu_seconds(pid: int) -> float:
         seen.add(p)
         try:
             fields = Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()
-            total += (int(fields[11]) + int(fields[12])) / tick
+            total[p] = (int(fields[11]) + int(fields[12])) / tick
             for task in Path(f"/proc/{p}/task").iterdir():
                 todo += [int(c) for c in (task / "children").read_text().split()]
         except (OSError, ValueError, IndexError):

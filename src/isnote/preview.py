@@ -49,6 +49,7 @@ HOST = "127.0.0.1"
 STATE_PATH = "/__apercu/etat"
 NOTE_PATH = "/__apercu/note"            # written as is in RELOAD_SCRIPT
 LONG_POLL_S = 20.0
+SIDE_DELAY_S = 1.0      # the reviewer HTML and workbook start this long after a build: the page updates first
 
 # what the page says while a stage runs (reader-facing, French)
 STEP_LABELS = {"ingest": "lecture des données", "screening": "repérage des opérations",
@@ -351,6 +352,7 @@ class Preview:
         self._pool_code = ""
         self._side: subprocess.Popen | None = None
         self._side_pending: set[str] = set()   # notebooks whose reviewer HTML is still to write
+        self._side_due: float | None = None     # when to start them (time.monotonic)
         self.server = make_server(self.state, port)
         self.port = self.server.server_address[1]
         self.url = f"http://{HOST}:{self.port}/"
@@ -414,7 +416,8 @@ class Preview:
                 self._side_pending.clear()
 
     def _start_side(self) -> None:
-        if not self._side_pending:
+        self._side_due = None
+        if not self._side_pending or self._side is not None:
             return
         order = [s.notebook for s in pipeline.STEPS if s.notebook in self._side_pending]
         self._side = pipeline.start_side_tasks(self.params, self.final, order, workbook=True,
@@ -458,15 +461,18 @@ class Preview:
                   + (f" (étapes : {', '.join(done)})" if done else " (rien à refaire)")
                   + (f" ; parties de la note reprises : {hits}/{hits + misses}" if hits + misses else ""))
         self._side_pending.update(ran)
-        self._start_side()    # reviewer HTML and workbook of the notebooks that ran, after the page
+        # reviewer HTML and workbook of the notebooks that ran: after the page has been updated
+        self._side_due = time.monotonic() + SIDE_DELAY_S if self._side_pending else None
         return True
 
     def _builder(self) -> None:
         while not self.stop.is_set():
-            self._wake.wait(0.5)
+            self._wake.wait(0.25)
             if self.stop.is_set():
                 break
             if not self._wake.is_set():
+                if self._side_due is not None and time.monotonic() >= self._side_due:
+                    self._start_side()
                 continue
             self._wake.clear()
             with self._lock:
@@ -512,6 +518,8 @@ class Preview:
                 th.join(timeout=15)
         self.server.shutdown()
         self.server.server_close()
+        if self._side is None and self._side_due is not None:
+            self._start_side()            # the reviewer HTML of the last build, not started yet
         if self._side is not None:        # let the reviewer HTML and workbook finish (a few seconds)
             try:
                 self._side.wait(timeout=10)

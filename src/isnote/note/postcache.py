@@ -47,6 +47,8 @@ _ROWS_PLACE = "ISNROWSPLACEHOLDER"
 _STAND_IN = "<tr></tr>" * (SMALL_TABLE_ROWS + 1)
 assert ROWS_MIN > SMALL_TABLE_ROWS
 # what a kept row may hold: nothing that a pass of the whole page numbers, links or moves
+_ROW_TAGS = re.compile(r"<(?:a|h[1-6]|figure|aside|script|style|table|p|li|div|img|pre|code|svg|math|blockquote|q)"
+                       r"[\s>/]|\sid\s*=", re.I)
 _ROW_FORBIDDEN = ("a", "h1", "h2", "h3", "h4", "h5", "h6", "figure", "aside", "script", "style", "table",
                   "p", "li", "div", "img", "pre", "code", "svg", "math", "blockquote", "q")
 
@@ -165,6 +167,8 @@ def _long_bodies(html: str) -> list[tuple[int, int, list[str]]]:
         if j < 0:
             return found
         pos = j
+        if _ROW_TAGS.search(html, i, j):
+            continue                  # rows holding links, ids, blocks...: they stay in their part
         pieces = html[i:j].split("</tr>")
         if len(pieces) <= ROWS_MIN or pieces[-1] != "":
             continue
@@ -264,7 +268,7 @@ def postprocess(html: str, info: dict, *, allowed_images: set[str] | None = None
     work: dict = {"warnings": []}
     try:
         out = _by_part(html, work, allowed_images, scripts, mark, cache)
-    except Unfit:
+    except Exception:     # Unfit, or anything unforeseen: the whole page gives the reference result
         cache.clear()
         return post.postprocess(html.replace(mark, ""), info, allowed_images=allowed_images, scripts=scripts)
     warnings = work.pop("warnings")
