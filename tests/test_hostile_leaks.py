@@ -464,7 +464,7 @@ def tiny_patch(pipeline, nbdir, setattr_):
     setattr_(pipeline, "STEPS", tiny_steps())
     setattr_(pipeline, "STAGES", (("ingest",), ("screening",), ("fse", "iej")))
     setattr_(pipeline, "code_hash", lambda modules=(): "fixed")
-    setattr_(pipeline, "_assemble", lambda params, layout, pdf: layout.note_html.write_text("note"))
+    setattr_(pipeline, "_assemble", lambda params, layout, pdf, pdf_cache=None: layout.note_html.write_text("note"))
 
 
 def _marks(out: Path) -> dict:

@@ -63,7 +63,7 @@ def tiny(tmp_path, monkeypatch):
     monkeypatch.setattr(pipeline, "STEPS", steps)
     monkeypatch.setattr(pipeline, "STAGES", (("ingest",), ("screening",), ("fse", "iej")))
     monkeypatch.setattr(pipeline, "code_hash", lambda modules=(): "fixed")   # library code is not under test
-    monkeypatch.setattr(pipeline, "_assemble", lambda params, layout, pdf: (layout.note_html.write_text("note")))
+    monkeypatch.setattr(pipeline, "_assemble", lambda params, layout, pdf, pdf_cache=None: (layout.note_html.write_text("note")))
     return tmp_path, params, src, reg
 
 
