@@ -84,11 +84,13 @@ def test_runs_skip_what_is_up_to_date_and_failures_keep_the_previous_outputs(tin
     s2 = pipeline.run(str(params), pdf=False)
     assert all(s2[k] == "skipped" for k in ("ingest", "screening", "fse", "iej", "assemble"))
 
-    # 3. a register change does not re-ingest
+    # 3. a register change does not re-ingest; an HTML-only build drops the PDF of the older note
     before = _marks(tmp / "out")
+    (tmp / "out" / "note.pdf").write_bytes(b"%PDF- an older note")
     reg.write_text("op_id;decision\n1;ecartee\n")
     s = pipeline.run(str(params), pdf=False)
     after = _marks(tmp / "out")
+    assert s["assemble"] == "ran" and not (tmp / "out" / "note.pdf").exists()
     assert s["ingest"] == "skipped" and after["ingest"] == before["ingest"]
     assert s["screening"] == "ran" and after["screening"] != before["screening"]
     assert s["fse"] == "ran" and s["iej"] == "ran"

@@ -132,6 +132,8 @@ def run(params_path: str | None = None, *, force: bool = False, pdf: bool = True
                     preload.result()
                 except Exception:
                     pass
+            if not pdf:   # an HTML-only build (the preview): the previous PDF would no longer match the note
+                layout.note_pdf.unlink(missing_ok=True)
             # the PDF's laid-out parts are kept beside the stages, for the next run
             _assemble(staged_params, layout, pdf=pdf, pdf_cache=build_root / "pdf-cache")
             state["assemble"] = assemble_key
