@@ -30,7 +30,6 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-CACHE_VERSION = "1"
 MAIN_OPEN = '<main class="isn-body">'
 _TAG = re.compile(r"<(/?)div\b|<h1\b")
 _TOC_LINK = re.compile(r'<a\b([^>]*?)\bhref="#([^"]+)"')
@@ -270,7 +269,7 @@ def _key(document_html: str) -> str:
     """Cache key of a standalone document (see `_engine` for the rest). The base URL is left out:
     the note's images are inline and the PDF engine is allowed no other URL (`render_part`)."""
     h = hashlib.sha256()
-    for piece in (CACHE_VERSION, _engine(), document_html):
+    for piece in (_engine(), document_html):
         h.update(piece.encode("utf-8"))
         h.update(b"\0")
     return h.hexdigest()
