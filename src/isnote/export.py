@@ -165,6 +165,19 @@ CUT_MARK = "…[texte tronqué]"
 _XML_ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 
 
+def _clean_text_column(s: pd.Series) -> bool:
+    """True when `s` holds only text (or nothing) that an xlsx cell can hold as it is: no control
+    character, none too long. One search over the column's joined text (the usual case), instead
+    of the cell-by-cell checks of `excel_safe`; False means "look cell by cell"."""
+    kind = pd.api.types.infer_dtype(s, skipna=True)
+    if kind == "empty":
+        return True
+    if kind != "string":
+        return False
+    texts = s.dropna().tolist()
+    return max(map(len, texts)) <= EXCEL_MAX_CHARS and _XML_ILLEGAL.search("\n".join(texts)) is None
+
+
 def excel_safe(df: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, int]]:
     """Text cells an xlsx can hold: control characters removed (a vertical tab, Word's manual line
     break, becomes a line feed), cells longer than Excel's limit cut with a visible mark. Returns
@@ -175,6 +188,8 @@ def excel_safe(df: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, int]]:
         s = out[col]
         if pd.api.types.is_numeric_dtype(s) or pd.api.types.is_bool_dtype(s) \
                 or pd.api.types.is_datetime64_any_dtype(s):
+            continue
+        if _clean_text_column(s):
             continue
         is_text = s.map(lambda v: isinstance(v, str), na_action="ignore").fillna(False).astype(bool)
         if not is_text.any():
