@@ -115,7 +115,7 @@ def run(params_path: str | None = None, *, force: bool = False, pdf: bool = True
                 write_text(layout.tables / "LISEZMOI.txt", notice + "\n")
             checks.write_summary(layout)              # checks passed, for the methodological annex
         if ran and side:   # reviewer HTML and the workbook, in another process, beside the note
-            side_proc = start_side_tasks(staged_params, stage, ran, workbook=True)
+            side_proc = start_side_tasks(staged_params, stage, ran, workbook=True, cache_dir=build_root / "side-cache")
         if own_pool:   # the kernels are no longer needed: shut them down in the background
             closer = threading.Thread(target=pool.close, daemon=True)
             closer.start()
@@ -246,11 +246,13 @@ def main(argv: list[str] | None = None) -> int:
     entrypoint.add_params(sd, required=True)
     sd.add_argument("--output-dir", required=True)
     sd.add_argument("--workbook", action="store_true")
+    sd.add_argument("--cache-dir", default=None)
     sd.add_argument("notebooks", nargs="*")
     args = parser.parse_args(argv)
     if args.cmd == "side":
         _, code = entrypoint.guarded(lambda: side_tasks(load_params(args.params, output_dir=args.output_dir),
-                                                        args.notebooks, args.workbook))
+                                                        args.notebooks, args.workbook,
+                                                        Path(args.cache_dir) if args.cache_dir else None))
         return code or 0
     try:
         summary, code = entrypoint.guarded(run, args.params, force=args.force, pdf=not args.no_pdf,

@@ -221,27 +221,27 @@ def os_error_text(evalue: str) -> str:
     return os_error_message(exc)
 
 
-def side_tasks(params: Params, notebooks: list[str], workbook: bool) -> None:
+def side_tasks(params: Params, notebooks: list[str], workbook: bool, cache_dir: Path | None = None) -> None:
     """Work that nothing else waits for: the reviewer HTML of the notebooks that ran and the XLSX
     workbook. Run in a separate process (`python -m isnote.pipeline side`) beside the note, so that
-    it costs no time on the critical path."""
-    import importlib.util
+    it costs no time on the critical path. `cache_dir`: where the reviewer HTML keeps what it may
+    reuse from one run to the next (isnote.companion)."""
     layout = params.layout
-    if notebooks and importlib.util.find_spec("isnote.note") is not None:
-        from . import note
-        for name in notebooks:
-            note.build_companion(layout.notebooks / name, params)
+    if notebooks:
+        from . import companion
+        companion.build_all([layout.notebooks / name for name in notebooks], params, cache_dir)
     if workbook and any(layout.tables.glob("*.csv")):
         from . import export
         export.build_workbook(layout.tables, notice=dataset_notice(params))
 
 
 def start_side_tasks(params: Params, out_root: Path, notebooks: list[str], workbook: bool,
-                     stderr=subprocess.PIPE, nice: int = 0) -> subprocess.Popen:
+                     stderr=subprocess.PIPE, nice: int = 0, cache_dir: Path | None = None) -> subprocess.Popen:
     """`side_tasks` in a process of its own, on the outputs in `out_root`; `nice`: a lower CPU
     priority (the preview's: the next rebuild never waits for the processor behind it)."""
     cmd = [sys.executable, "-m", "isnote.pipeline", "side", "--params", str(params.source),
-           "--output-dir", str(out_root), *(["--workbook"] if workbook else []), *notebooks]
+           "--output-dir", str(out_root), *(["--workbook"] if workbook else []),
+           *(["--cache-dir", str(cache_dir)] if cache_dir is not None else []), *notebooks]
     lower = (lambda: os.nice(nice)) if nice and hasattr(os, "nice") else None
     return subprocess.Popen(cmd, cwd=work_root(), stdout=subprocess.DEVNULL, stderr=stderr,
                             text=True, preexec_fn=lower)

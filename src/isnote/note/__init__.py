@@ -27,7 +27,6 @@ import nbformat
 from .. import narrative, printcheck, provenance, techannex
 from ..atomic import write_text
 from ..config import Layout, Params
-from ..labels import dataset_label
 from .data import (NOTEBOOK_GLOB, NoteError, _category_labels, _category_order, _flatten_funnel,  # noqa: F401
                    _meta_entries, _read_json, emblematic, notebook_paths, read_key_figures, read_retained)
 from .post import (_NUM_HEADING, _NUMBERED_CAPTION, _captioned_markdown_tables, _fill_toc,  # noqa: F401
@@ -46,16 +45,8 @@ _WARMED: list = []          # warm_up() done in this process
 
 def build_companion(path: Path, params: Params | None = None) -> Path:
     """Reviewer view of one executed notebook: `NN_name.html` next to it, code and outputs."""
-    synthetic = bool(params.get("synthetic")) if params is not None else False
-    label = dataset_label(params)
-    nb = nbformat.read(str(path), as_version=4)
-    exp = _exporter(REVIEW_TEMPLATE, embed_images=False)
-    body, _ = exp.from_notebook_node(nb, resources={
-        "metadata": {"name": path.stem},
-        "isnote": {"notebook": path.name, "synthetic": synthetic, "dataset_label": label}})
-    target = path.with_suffix(".html")
-    write_text(target, body)
-    return target
+    from .. import companion
+    return companion.build(Path(path), params)
 
 
 def build_companions(layout: Layout, params: Params | None = None) -> list[Path]:

@@ -1,0 +1,144 @@
+"""Reviewer view of an executed notebook (isnote.companion): the same bytes as nbconvert's own
+export with the review template, whether its memory on disk is empty, filled, damaged or
+unwritable."""
+
+import base64
+import os
+import shutil
+import sys
+from pathlib import Path
+
+import nbformat
+import pytest
+from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
+
+from isnote import companion
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE / "note_fixtures"))
+import builders  # noqa: E402
+
+PNG = base64.b64encode(bytes.fromhex(
+    "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
+    "1f15c4890000000d49444154789c6360000002000100e221bc330000000049454e44ae426082")).decode()
+
+
+def _notebook() -> nbformat.NotebookNode:
+    """Code (with characters to escape, a cell magic), markdown, and every kind of output the
+    review template prints: text, HTML (an image without alt text, a table), PNG, an error."""
+    nb = new_notebook(metadata={"kernelspec": {"name": "isnote", "display_name": "isnote", "language": "python"},
+                                "language_info": {"name": "python", "pygments_lexer": "ipython3"}})
+    nb.cells = [
+        new_code_cell('params_path = "params/demo.yaml"', metadata={"tags": ["parameters"]}, execution_count=1),
+        new_markdown_cell("# Titre\n\nTexte *accentué* é & < > « guillemets »"),
+        new_code_cell("x = {'a': 1 < 2 and 3 > 2}  # é & <b>\nprint(x)", execution_count=2,
+                      outputs=[new_output("stream", name="stdout", text="{'a': True} <b>\n")]),
+        new_code_cell("%%bash\necho 1", metadata={"magics_language": "bash"}, execution_count=3,
+                      outputs=[new_output("execute_result", execution_count=3,
+                                          data={"text/html": '<table><tr><td>1 &amp; 2</td></tr></table>'
+                                                             '<img src="x.png">',
+                                                "text/plain": "table"})]),
+        new_code_cell("show()", execution_count=4,
+                      outputs=[new_output("display_data", data={"image/png": PNG, "text/plain": "<Figure>"})]),
+        new_code_cell("1/0", execution_count=5,
+                      outputs=[new_output("error", ename="ZeroDivisionError", evalue="division by zero",
+                                          traceback=["\x1b[0;31mZeroDivisionError\x1b[0m: division by zero"])]),
+        new_code_cell("", execution_count=None),
+    ]
+    for i, cell in enumerate(nb.cells):
+        cell["id"] = f"cell-{i}"
+    return nb
+
+
+def _reference(path: Path, params) -> str:
+    """What `note.build_companion` wrote before isnote.companion: nbconvert, the review template."""
+    from nbconvert import HTMLExporter
+
+    from isnote.labels import dataset_label
+    exp = HTMLExporter(template_name="review", extra_template_basedirs=[str(companion.TEMPLATES_DIR)])
+    exp.embed_images = False
+    nb = nbformat.read(str(path), as_version=4)
+    body, _ = exp.from_notebook_node(nb, resources={
+        "metadata": {"name": path.stem},
+        "isnote": {"notebook": path.name, "synthetic": bool(params.get("synthetic")),
+                   "dataset_label": dataset_label(params)}})
+    return body
+
+
+@pytest.fixture()
+def run(tmp_path):
+    params, layout = builders.make_run(tmp_path)
+    nbformat.write(_notebook(), str(layout.notebooks / "09_essai.ipynb"))
+    paths = sorted(layout.notebooks.glob("*.ipynb"))
+    companion._EXPORTERS.clear()
+    yield params, layout, paths, {p: _reference(p, params) for p in paths}
+    companion._EXPORTERS.clear()
+
+
+def _fresh_process():
+    companion._EXPORTERS.clear()        # what a new side process starts with
+
+
+def test_same_bytes_without_and_with_memory(run, tmp_path):
+    params, layout, paths, ref = run
+    for p in companion.build_all(paths, params):                      # no memory on disk
+        assert p.read_text(encoding="utf-8") == ref[p.with_suffix(".ipynb")]
+    cache = tmp_path / "cache"
+    for round_ in range(2):                                          # filled, then used by a new process
+        _fresh_process()
+        for p in companion.build_all(paths, params, cache):
+            assert p.read_text(encoding="utf-8") == ref[p.with_suffix(".ipynb")]
+        memo = companion.exporter(cache).isn_memo
+        if round_ == 0:
+            assert memo.misses > 0 and (cache / companion.MEMO_FILE).is_file()
+            assert list((cache / "jinja").iterdir())                 # compiled templates kept
+        else:
+            assert memo.hits > 0 and memo.misses == 0
+
+
+def test_changed_code_is_highlighted_again(run, tmp_path):
+    params, layout, paths, ref = run
+    cache = tmp_path / "cache"
+    companion.build_all(paths, params, cache)
+    nb_path = layout.notebooks / "09_essai.ipynb"
+    nb = nbformat.read(str(nb_path), as_version=4)
+    nb.cells[2].source = "y = 'changé' < 3"
+    nbformat.write(nb, str(nb_path))
+    _fresh_process()
+    out = companion.build_all([nb_path], params, cache)[0].read_text(encoding="utf-8")
+    assert out == _reference(nb_path, params) and "chang" in out
+    assert companion.exporter(cache).isn_memo.misses > 0
+
+
+def test_damaged_or_unwritable_memory_is_ignored(run, tmp_path):
+    params, layout, paths, ref = run
+    cache = tmp_path / "cache"
+    companion.build_all(paths, params, cache)
+    (cache / companion.MEMO_FILE).write_bytes(b"not a pickle")
+    for f in (cache / "jinja").iterdir():
+        f.write_bytes(b"j2 damaged")
+    _fresh_process()
+    for p in companion.build_all(paths, params, cache):
+        assert p.read_text(encoding="utf-8") == ref[p.with_suffix(".ipynb")]
+
+    blocked = tmp_path / "blocked"
+    blocked.write_text("a file where the cache folder should be", encoding="utf-8")
+    _fresh_process()
+    for p in companion.build_all(paths, params, blocked / "cache"):
+        assert p.read_text(encoding="utf-8") == ref[p.with_suffix(".ipynb")]
+    if os.geteuid() != 0:                                            # root writes anywhere
+        ro = tmp_path / "ro"
+        shutil.copytree(cache, ro)
+        os.chmod(ro, 0o500)
+        try:
+            _fresh_process()
+            for p in companion.build_all(paths, params, ro):
+                assert p.read_text(encoding="utf-8") == ref[p.with_suffix(".ipynb")]
+        finally:
+            os.chmod(ro, 0o700)
+
+
+def test_note_build_companion_is_the_same_view(run):
+    from isnote import note
+    params, layout, paths, ref = run
+    assert note.build_companion(paths[0], params).read_text(encoding="utf-8") == ref[paths[0]]
