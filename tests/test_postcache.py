@@ -232,3 +232,70 @@ def test_note_build_by_part_is_byte_identical(tmp_path, enabled):
     postcache.enable(False)
     note.build(params, layout, pdf=False, companions=False, run_date=RUN_DATE, content_dir=content)
     assert layout.note_html.read_text(encoding="utf-8") == warm
+
+
+# ---------------------------------------------------------------- kept on disk (make report)
+
+
+def test_parts_kept_on_disk_give_the_same_page(tmp_path):
+    ref = whole(parts())
+    store = tmp_path / "post-cache"
+    cache = postcache.PartCache()
+    assert by_part(parts(), cache) == ref
+    postcache.save(cache, store)
+    again = postcache.load(store)                        # what the next run's process reads
+    assert by_part(parts(), again) == ref
+    assert again.hits == len(parts()) and again.misses == 0 and again.row_misses == 0
+    cells = parts()
+    cells[0] = cells[0].replace("3 %", "4 %")            # one figure changed: one part redone
+    again2 = postcache.load(store)
+    assert by_part(cells, again2) == whole(cells)
+    assert again2.misses == 1
+
+
+def test_a_store_that_cannot_be_used_is_ignored(tmp_path, monkeypatch):
+    import pickle
+
+    ref = whole(parts())
+    store = tmp_path / "post-cache"
+    cache = postcache.PartCache()
+    by_part(parts(), cache)
+    postcache.save(cache, store)
+    assert (store / postcache.STORE_FILE).is_file()
+    # other code (any file of the package changed): nothing reused
+    monkeypatch.setattr(postcache, "_CODE_KEY", ["other code"])
+    other = postcache.load(store)
+    assert not other.done and by_part(parts(), other) == ref and other.hits == 0
+    monkeypatch.undo()
+    # damaged, or naming something to call: nothing reused, no error
+    (store / postcache.STORE_FILE).write_bytes(b"\x80\x04damaged")
+    assert not postcache.load(store).done
+    (store / postcache.STORE_FILE).write_bytes(pickle.dumps({"code": postcache._code_key(), "numbered": {},
+                                                            "done": {"k": [PathLike()]}, "rows": {}}))
+    assert not postcache.load(store).done
+    # unwritable: the build goes on
+    blocked = tmp_path / "blocked"
+    blocked.write_text("a file where the folder should be", encoding="utf-8")
+    postcache.save(cache, blocked)
+    assert not postcache.load(blocked).done
+
+
+class PathLike:           # a class the store must not bring back to life
+    pass
+
+
+def test_note_build_with_its_parts_on_disk_is_byte_identical(tmp_path, monkeypatch):
+    params, layout = builders.make_run(tmp_path)
+    store = tmp_path / ".out.staging" / "post-cache"
+    cold = note.build(params, layout, pdf=False, companions=False, run_date=RUN_DATE)
+    ref = layout.note_html.read_text(encoding="utf-8")
+    loaded = []
+    real_load = postcache.load
+    monkeypatch.setattr(postcache, "load", lambda folder: loaded.append(real_load(folder)) or loaded[-1])
+    for _ in range(2):                                   # from an empty store, then from the kept parts
+        res = note.build(params, layout, pdf=False, companions=False, run_date=RUN_DATE, post_cache=store)
+        assert layout.note_html.read_text(encoding="utf-8") == ref
+        assert res["warnings"] == cold["warnings"] and res["sections"] == cold["sections"]
+        assert res["tables"] == cold["tables"] and res["tool_talk"] == cold["tool_talk"]
+    assert loaded[0].hits == 0 and loaded[1].hits > 0 and loaded[1].misses == 0
+    assert not postcache.enabled() and not postcache.CACHE.done      # the preview's memory untouched

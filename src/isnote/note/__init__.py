@@ -60,13 +60,14 @@ def ramo_path(layout: Layout) -> Path:
 
 def build(params: Params, layout: Layout | None = None, *, pdf: bool = True, companions: bool = True,
           run_date: _dt.datetime | None = None, content_dir: Path | None = None,
-          pdf_cache: Path | None = None) -> dict:
+          pdf_cache: Path | None = None, post_cache: Path | None = None) -> dict:
     """Assemble the note of a run whose notebooks have been executed into `<out>/notebooks/`.
 
     Writes note.html, note.pdf (unless pdf=False), ramo_14_5.txt, provenance.json and the
     reviewer HTML of each notebook (unless companions=False). Returns what was written and a few
     counts (sections, tables, figures, fiches, warnings). `pdf_cache`: folder where the PDF's
-    laid-out parts are kept from one run to the next (isnote.pdfparts).
+    laid-out parts are kept from one run to the next (isnote.pdfparts); `post_cache`: folder where
+    the post-processed parts of the page are kept (isnote.note.postcache; same page as without).
     """
     layout = layout or params.layout
     when = provenance.run_datetime(run_date)
@@ -82,6 +83,11 @@ def build(params: Params, layout: Layout | None = None, *, pdf: bool = True, com
     if postcache.enabled():          # the live preview: by part, reusing the unchanged ones
         html = postcache.postprocess(export_note_html(nb, tinfo, cell_mark=postcache.CELL_MARK), info,
                                      allowed_images=run_images(layout.figures, [nb]), scripts=[js])
+    elif post_cache is not None:     # make report: the parts of the previous run, kept on disk
+        kept = postcache.load(post_cache)
+        html = postcache.postprocess(export_note_html(nb, tinfo, cell_mark=postcache.CELL_MARK), info,
+                                     allowed_images=run_images(layout.figures, [nb]), scripts=[js], cache=kept)
+        postcache.save(kept, post_cache)
     else:
         html = postprocess(export_note_html(nb, tinfo), info, allowed_images=run_images(layout.figures, [nb]),
                            scripts=[js])

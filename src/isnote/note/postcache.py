@@ -17,6 +17,11 @@ itself, a script, a float or a reference outside the body, anything removed by t
 the whole page goes through `post.postprocess` instead.
 
 The memory holds the parts of the last build only (a build drops what it did not use).
+
+`make report` uses it too, kept on disk between runs (`load`/`save`, a folder beside the stages):
+the file is keyed by the code of the whole package and the versions of the HTML parser, read back
+with an unpickler that accepts plain data only, and ignored when absent, damaged, from other code,
+or unwritable.
 """
 
 from __future__ import annotations
@@ -99,6 +104,88 @@ class PartCache:
 
 
 CACHE = PartCache()
+
+STORE_FILE = "parts.pickle"
+
+
+_CODE_KEY: list = []
+
+
+def _code_key() -> str:
+    if not _CODE_KEY:
+        _CODE_KEY.append(_compute_code_key())
+    return _CODE_KEY[0]
+
+
+def _compute_code_key() -> str:
+    """What, besides a part's HTML and starting state, decides its result: the package's code and
+    data files (the passes, the sanitiser's rules, the word lists...), the parser and Python."""
+    import sys
+    from pathlib import Path
+
+    import bs4
+    import soupsieve
+
+    root = Path(__file__).resolve().parent.parent
+    h = hashlib.sha256(f"{sys.version}|{bs4.__version__}|{soupsieve.__version__}".encode())
+    for path in sorted(p for p in root.rglob("*") if p.is_file() and "__pycache__" not in p.parts):
+        h.update(str(path.relative_to(root)).encode("utf-8") + b"\x1f" + path.read_bytes() + b"\x1e")
+    return h.hexdigest()
+
+
+class _PlainData(__import__("pickle").Unpickler):
+    """Dicts, lists, tuples, sets, strings and numbers only: the store never names a class or a
+    function to call."""
+
+    def find_class(self, module, name):
+        raise ValueError(f"{module}.{name} in the note's part store")
+
+
+def load(folder) -> PartCache:
+    """The parts kept by the last `save` into `folder`; empty when there are none that can be used."""
+    import io
+    from pathlib import Path
+
+    cache = PartCache()
+    try:
+        data = _PlainData(io.BytesIO((Path(folder) / STORE_FILE).read_bytes())).load()
+        if isinstance(data, dict) and data.get("code") == _code_key():
+            numbered, done, rows = data["numbered"], data["done"], data["rows"]
+            if isinstance(numbered, dict) and isinstance(done, dict) and isinstance(rows, dict):
+                cache.numbered, cache.done, cache.rows = numbered, done, rows
+    except Exception:           # absent, unreadable, damaged or from other code: start empty
+        pass
+    return cache
+
+
+def _plain(x):
+    """`x` with str subclasses (the parser's text nodes) made plain str, for the store."""
+    if type(x) is str or x is None or type(x) in (int, float, bool):
+        return x
+    if isinstance(x, str):
+        return str(x)
+    if isinstance(x, dict):
+        return {_plain(k): _plain(v) for k, v in x.items()}
+    if type(x) in (list, tuple, set, frozenset):
+        return type(x)(_plain(v) for v in x)
+    return x
+
+
+def save(cache: PartCache, folder) -> None:
+    """Keep the parts of the last build in `folder` (nothing when it cannot be written)."""
+    import pickle
+    from pathlib import Path
+
+    from ..atomic import write_bytes
+
+    if not (cache.numbered or cache.done or cache.rows):
+        return
+    try:
+        data = pickle.dumps({"code": _code_key(), "numbered": _plain(cache.numbered), "done": _plain(cache.done),
+                             "rows": _plain(cache.rows)}, protocol=4)
+        write_bytes(Path(folder) / STORE_FILE, data)
+    except Exception:           # a full disk, a read-only folder: the next run redoes the parts
+        pass
 
 
 _NOTEBOOKS: dict = {}     # name -> (sha256 of the file, notebook read)
