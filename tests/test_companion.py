@@ -12,7 +12,7 @@ import nbformat
 import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
 
-from isnote import companion
+from isnote import companion, jinjacache
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE / "note_fixtures"))
@@ -91,7 +91,7 @@ def test_same_bytes_without_and_with_memory(run, tmp_path):
         memo = companion.exporter(cache).isn_memo
         if round_ == 0:
             assert memo.misses > 0 and (cache / companion.MEMO_FILE).is_file()
-            assert list((cache / "jinja").iterdir())                 # compiled templates kept
+            assert list(jinjacache.folder(cache, "review").iterdir())    # compiled templates kept
         else:
             assert memo.hits > 0 and memo.misses == 0
 
@@ -115,7 +115,7 @@ def test_damaged_or_unwritable_memory_is_ignored(run, tmp_path):
     cache = tmp_path / "cache"
     companion.build_all(paths, params, cache)
     (cache / companion.MEMO_FILE).write_bytes(b"not a pickle")
-    for f in (cache / "jinja").iterdir():
+    for f in jinjacache.folder(cache, "review").iterdir():
         f.write_bytes(b"j2 damaged")
     _fresh_process()
     for p in companion.build_all(paths, params, cache):
@@ -142,3 +142,13 @@ def test_note_build_companion_is_the_same_view(run):
     from isnote import note
     params, layout, paths, ref = run
     assert note.build_companion(paths[0], params).read_text(encoding="utf-8") == ref[paths[0]]
+
+
+def test_compiled_templates_of_older_code_are_removed(run, tmp_path):
+    params, layout, paths, ref = run
+    cache = tmp_path / "cache"
+    old = cache / "jinja-0123456789abcdef01234567" / "review"
+    old.mkdir(parents=True)
+    (old / "__jinja2_x.cache").write_bytes(b"old")
+    companion.build_all(paths[:1], params, cache)
+    assert not old.parent.exists() and jinjacache.folder(cache, "review").is_dir()

@@ -292,10 +292,18 @@ def test_note_build_with_its_parts_on_disk_is_byte_identical(tmp_path, monkeypat
     loaded = []
     real_load = postcache.load
     monkeypatch.setattr(postcache, "load", lambda folder: loaded.append(real_load(folder)) or loaded[-1])
+    from isnote import htmlblocks, jinjacache, narrative
+    envs = [narrative._env(), htmlblocks.environment(), note._note_exporter().environment]
+    for env in envs:                                     # given back as they were after the test
+        monkeypatch.setattr(env, "bytecode_cache", env.bytecode_cache)
     for _ in range(2):                                   # from an empty store, then from the kept parts
+        for env in envs:                                 # as in a new process: templates from the disk
+            env.cache.clear()
         res = note.build(params, layout, pdf=False, companions=False, run_date=RUN_DATE, post_cache=store)
         assert layout.note_html.read_text(encoding="utf-8") == ref
         assert res["warnings"] == cold["warnings"] and res["sections"] == cold["sections"]
         assert res["tables"] == cold["tables"] and res["tool_talk"] == cold["tool_talk"]
     assert loaded[0].hits == 0 and loaded[1].hits > 0 and loaded[1].misses == 0
+    for name in ("narrative", "blocks", "note"):         # compiled templates kept
+        assert list(jinjacache.folder(store, name).glob("__jinja2_*.cache"))
     assert not postcache.enabled() and not postcache.CACHE.done      # the preview's memory untouched

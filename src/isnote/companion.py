@@ -136,34 +136,18 @@ def _versions() -> str:
 
 
 def _make_exporter(cache_dir: Path | None):
-    from jinja2 import FileSystemBytecodeCache
     from nbconvert import HTMLExporter
 
+    from . import jinjacache
+
     memo = _Memo(cache_dir / MEMO_FILE if cache_dir is not None else None, _versions())
-
-    class _BytecodeCache(FileSystemBytecodeCache):
-        """Jinja's cache of compiled templates; never a reason for the build to fail."""
-
-        def load_bytecode(self, bucket) -> None:
-            try:
-                super().load_bytecode(bucket)
-            except Exception:
-                bucket.reset()
-
-        def dump_bytecode(self, bucket) -> None:
-            try:
-                Path(self.directory).mkdir(parents=True, exist_ok=True)
-                super().dump_bytecode(bucket)
-            except Exception:
-                pass
 
     class ReviewExporter(HTMLExporter):
         isn_memo = memo
 
         def _create_environment(self):
             env = super()._create_environment()
-            if cache_dir is not None:
-                env.bytecode_cache = _BytecodeCache(str(cache_dir / "jinja"))
+            jinjacache.attach(env, jinjacache.folder(cache_dir, "review"))
             return env
 
         def _register_filter(self, environ, name, jinja_filter):

@@ -70,6 +70,8 @@ def build(params: Params, layout: Layout | None = None, *, pdf: bool = True, com
     the post-processed parts of the page are kept (isnote.note.postcache; same page as without).
     """
     layout = layout or params.layout
+    if post_cache is not None:
+        keep_compiled_templates(post_cache)
     when = provenance.run_datetime(run_date)
     kf = read_key_figures(layout)
     retained = read_retained(layout)
@@ -115,6 +117,15 @@ def build(params: Params, layout: Layout | None = None, *, pdf: bool = True, com
         result["companions"] = build_companions(layout, params)
     result.update(info)
     return result
+
+
+def keep_compiled_templates(root: Path) -> None:
+    """Jinja's compiled templates (narrative texts, HTML blocks, the note's nbconvert template) kept
+    in `root` from one run's process to the next (isnote.jinjacache)."""
+    from .. import htmlblocks, jinjacache
+    jinjacache.attach(narrative._env(), jinjacache.folder(root, "narrative"))
+    jinjacache.attach(htmlblocks.environment(), jinjacache.folder(root, "blocks"))
+    jinjacache.attach(_note_exporter().environment, jinjacache.folder(root, "note"))
 
 
 def warm_up(pdf: bool = False) -> None:

@@ -120,17 +120,11 @@ def _code_key() -> str:
 def _compute_code_key() -> str:
     """What, besides a part's HTML and starting state, decides its result: the package's code and
     data files (the passes, the sanitiser's rules, the word lists...), the parser and Python."""
-    import sys
-    from pathlib import Path
-
     import bs4
     import soupsieve
 
-    root = Path(__file__).resolve().parent.parent
-    h = hashlib.sha256(f"{sys.version}|{bs4.__version__}|{soupsieve.__version__}".encode())
-    for path in sorted(p for p in root.rglob("*") if p.is_file() and "__pycache__" not in p.parts):
-        h.update(str(path.relative_to(root)).encode("utf-8") + b"\x1f" + path.read_bytes() + b"\x1e")
-    return h.hexdigest()
+    from ..jinjacache import package_key
+    return _hash(package_key(), bs4.__version__, soupsieve.__version__)
 
 
 class _PlainData(__import__("pickle").Unpickler):
