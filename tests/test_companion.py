@@ -50,12 +50,32 @@ def _notebook() -> nbformat.NotebookNode:
     return nb
 
 
+_REF_TEMPLATES: list = []
+
+
+def _reference_templates() -> Path:
+    """The review template as it was before isnote.companion: without the cell marks."""
+    import tempfile
+    if not _REF_TEMPLATES:
+        root = Path(tempfile.mkdtemp(prefix="isnote-review-ref-"))
+        (root / "review").mkdir()
+        src = companion.TEMPLATES_DIR / "review"
+        (root / "review" / "conf.json").write_text((src / "conf.json").read_text(encoding="utf-8"), encoding="utf-8")
+        text = (src / "index.html.j2").read_text(encoding="utf-8")
+        cut = text.index("{#- a mark around each cell")
+        assert "any_cell" in text[cut:] and "any_cell" not in text[:cut]
+        (root / "review" / "index.html.j2").write_text(text[:cut], encoding="utf-8")
+        _REF_TEMPLATES.append(root)
+    return _REF_TEMPLATES[0]
+
+
 def _reference(path: Path, params) -> str:
-    """What `note.build_companion` wrote before isnote.companion: nbconvert, the review template."""
+    """What `note.build_companion` wrote before isnote.companion: nbconvert's HTMLExporter with the
+    review template (without the cell marks), its closing pass on the whole page."""
     from nbconvert import HTMLExporter
 
     from isnote.labels import dataset_label
-    exp = HTMLExporter(template_name="review", extra_template_basedirs=[str(companion.TEMPLATES_DIR)])
+    exp = HTMLExporter(template_name="review", extra_template_basedirs=[str(_reference_templates())])
     exp.embed_images = False
     nb = nbformat.read(str(path), as_version=4)
     body, _ = exp.from_notebook_node(nb, resources={
@@ -94,6 +114,48 @@ def test_same_bytes_without_and_with_memory(run, tmp_path):
             assert list(jinjacache.folder(cache, "review").iterdir())    # compiled templates kept
         else:
             assert memo.hits > 0 and memo.misses == 0
+
+
+@pytest.mark.parametrize("html", [
+    "<div>left open",                        # a tag left open: swallows the cells after it
+    "<p>x</p></div></div>",                  # closes the page's elements
+    "<!-- a comment left open",              # swallows the rest of the page
+    "<script>let a = 1;",                    # the same, as script text
+    "<span>a</span></span><br></br>",        # a stray end tag, the end tag of an empty element
+    "AT&T &amp &lt; <b>",                    # entities without their semicolon, text at the cell's edge
+    '<img src="y.png"><div class="jp-OutputArea-output">in an output</div>',
+])
+def test_cells_that_do_not_stand_alone_give_the_same_page(run, tmp_path, html):
+    params, layout, paths, ref = run
+    nb_path = layout.notebooks / "09_essai.ipynb"
+    nb = nbformat.read(str(nb_path), as_version=4)
+    nb.cells.insert(3, new_code_cell("show_html()", execution_count=9, outputs=[
+        new_output("display_data", data={"text/html": html, "text/plain": "x"})]))
+    nb.cells.insert(3, new_markdown_cell(html))
+    for i, cell in enumerate(nb.cells):
+        cell["id"] = f"cell-{i}"
+    nbformat.write(nb, str(nb_path))
+    want = _reference(nb_path, params)
+    for _ in range(2):                                               # from an empty memory, then a full one
+        _fresh_process()
+        got = companion.build_all([nb_path], params, tmp_path / "cache")[0].read_text(encoding="utf-8")
+        assert got == want
+
+
+def test_each_cell_is_kept_apart(run, tmp_path):
+    params, layout, paths, ref = run
+    cache = tmp_path / "cache"
+    companion.build_all(paths, params, cache)
+    nb_path = layout.notebooks / "09_essai.ipynb"
+    nb = nbformat.read(str(nb_path), as_version=4)
+    nb.cells[4].outputs[0]["data"]["text/plain"] = "<Figure 2>"   # one output changed: one cell redone
+    nb.cells[2].outputs[0]["text"] = "{'a': False}\n"
+    nbformat.write(nb, str(nb_path))
+    _fresh_process()
+    out = companion.build_all([nb_path], params, cache)[0].read_text(encoding="utf-8")
+    assert out == _reference(nb_path, params) and "False" in out
+    memo = companion.exporter(cache).isn_memo
+    assert memo.misses == 1 and memo.hits > 3                     # the closing pass of one cell, nothing else
 
 
 def test_changed_code_is_highlighted_again(run, tmp_path):

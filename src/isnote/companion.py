@@ -18,6 +18,8 @@ from __future__ import annotations
 
 import hashlib
 import pickle
+import re
+import secrets
 from pathlib import Path
 
 from .atomic import write_bytes, write_text
@@ -29,6 +31,7 @@ MEMO_FILE = "filters.pickle"
 MEMO_MAX = 5000                 # entries kept on disk (a run of the demo uses about 150)
 
 _EXPORTERS: dict = {}           # cache_dir -> exporter
+CELL_MARK = f"<!--isn-cell-{secrets.token_hex(8)}-->"      # around each cell of the rendered page
 
 
 def build(path: Path, params=None, cache_dir: Path | None = None) -> Path:
@@ -41,7 +44,8 @@ def build(path: Path, params=None, cache_dir: Path | None = None) -> Path:
     exp = exporter(cache_dir)
     body, _ = exp.from_notebook_node(nb, resources={
         "metadata": {"name": path.stem},
-        "isnote": {"notebook": path.name, "synthetic": synthetic, "dataset_label": label}})
+        "isnote": {"notebook": path.name, "synthetic": synthetic, "dataset_label": label,
+                   "cell_mark": CELL_MARK}})
     target = path.with_suffix(".html")
     write_text(target, body)
     return target
@@ -145,6 +149,27 @@ def _make_exporter(cache_dir: Path | None):
     class ReviewExporter(HTMLExporter):
         isn_memo = memo
 
+        def from_notebook_node(self, nb, resources=None, **kw):
+            """HTMLExporter's, with its closing pass (BeautifulSoup: alt text, tabindex) done cell
+            by cell and kept (`closing_pass`)."""
+            from nbconvert.exporters.html import Highlight2HTML, WidgetsDataTypeFilter
+            from nbconvert.exporters.templateexporter import TemplateExporter
+
+            langinfo = nb.metadata.get("language_info", {})
+            lexer = langinfo.get("pygments_lexer", langinfo.get("name", None))
+            highlight_code = self.filters.get("highlight_code", Highlight2HTML(pygments_lexer=lexer, parent=self))
+            resources = self._init_resources(resources)
+            filter_data_type = WidgetsDataTypeFilter(notebook_metadata=self._nb_metadata, parent=self,
+                                                     resources=resources)
+            self.register_filter("highlight_code", highlight_code)
+            self.register_filter("filter_data_type", filter_data_type)
+            html, resources = TemplateExporter.from_notebook_node(self, nb, resources, **kw)
+            mark = (resources.get("isnote") or {}).get("cell_mark") or ""
+            html, missing_alt = closing_pass(html, mark, memo)
+            if missing_alt:
+                self.log.warning("Alternative text is missing on %s image(s).", missing_alt)
+            return html, resources
+
         def _create_environment(self):
             env = super()._create_environment()
             jinjacache.attach(env, jinjacache.folder(cache_dir, "review"))
@@ -182,3 +207,125 @@ def _make_exporter(cache_dir: Path | None):
     exp.optimistic_validation = True     # the notebook validated once, not after each preprocessor
     return exp
 
+
+
+# ---------------------------------------------------------------- nbconvert's closing pass, by cell
+
+_VOID_END = re.compile(r"</\s*(?:area|base|br|col|embed|hr|img|input|keygen|link|menuitem|meta|param|source|"
+                       r"track|wbr|basefont|bgsound|command|frame|image|isindex|nextid|spacer)\b", re.I)
+_PLACE = "ISNCELLPLACE{}ISNCELLEND"
+_PLACE_RE = re.compile(r"ISNCELLPLACE(\d+)ISNCELLEND")
+_END = "isn-cell-end"
+
+
+class _Unfit(Exception):
+    pass
+
+
+def _whole_pass(html: str) -> tuple[str, int]:
+    """HTMLExporter's closing pass, as nbconvert writes it, on the whole page."""
+    from bs4 import BeautifulSoup
+
+    soup = BeautifulSoup(html, features="html.parser")
+    missing_alt = 0
+    for elem in soup.select("img:not([alt])"):
+        elem.attrs["alt"] = "No description has been provided for this image"
+        missing_alt += 1
+    for elem in soup.select(".jp-Notebook div.jp-Cell-inputWrapper"):
+        elem.attrs["tabindex"] = "0"
+    for elem in soup.select(".jp-Notebook div.jp-OutputArea-output"):
+        elem.attrs["tabindex"] = "0"
+    return str(soup), missing_alt
+
+
+def closing_pass(html: str, mark: str, memo: _Memo | None = None) -> tuple[str, int]:
+    """`_whole_pass` of the page without its marks, byte for byte, done on the frame and on each
+    cell apart (a cell is parsed inside the elements that hold it in the page, and its result kept
+    by `memo`, keyed by its HTML and those elements). The HTML parser builds the same tree from a
+    cell wherever it is, as long as the cell closes what it opens, closes nothing of the page, and
+    leaves the parser in its usual state (checked: otherwise, the whole page as nbconvert does)."""
+    if not mark or mark not in html:
+        return _whole_pass(html.replace(mark, "") if mark else html)
+    try:
+        return _by_cell(html, mark, memo)
+    except Exception:      # _Unfit, or anything unforeseen: the whole page gives nbconvert's result
+        return _whole_pass(html.replace(mark, ""))
+
+
+def _by_cell(html: str, mark: str, memo: _Memo | None) -> tuple[str, int]:
+    from bs4 import BeautifulSoup, NavigableString
+
+    pieces = html.split(mark)
+    if len(pieces) % 2 == 0 or _PLACE_RE.search(html):
+        raise _Unfit("marks")
+    cells = pieces[1::2]
+    frame_parts = []
+    for i, text in enumerate(pieces[0::2]):
+        frame_parts.append(text)
+        if i < len(cells):
+            frame_parts.append(_PLACE.format(i))
+    frame_html = "".join(frame_parts)
+    for cell in cells:
+        c = cell.strip()
+        if c and (not c.startswith("<") or not c.endswith(">") or _VOID_END.search(c)):
+            raise _Unfit("cell boundaries")
+
+    frame, missing = _whole_soup(frame_html)
+    holders = [s for s in frame.find_all(string=_PLACE_RE) if type(s) is NavigableString]
+    found = [int(m) for s in holders for m in _PLACE_RE.findall(s)]
+    if found != list(range(len(cells))):
+        raise _Unfit("placeholders")
+    parent = holders[0].parent if holders else None
+    if any(s.parent is not parent for s in holders) or parent is None or parent.name in ("script", "style", "template"):
+        raise _Unfit("placeholders")
+    chain = [t for t in [parent, *parent.parents] if t.name != "[document]"][::-1]
+    opening = "".join(f'<{t.name} class="{" ".join(t.get("class", []))}">' for t in chain)
+    closing = "".join(f"</{t.name}>" for t in reversed(chain))
+    context = "/".join(f"{t.name}.{'.'.join(t.get('class', []))}" for t in chain)
+
+    out = []
+    for cell in cells:
+        if memo is not None:
+            kept = memo.get(memo.key("closing_pass", context, cell), lambda: _cell_pass(cell, opening, closing))
+        else:
+            kept = _cell_pass(cell, opening, closing)
+        n, _, text = kept.partition("|")
+        missing += int(n)
+        out.append(text)
+    page = str(frame)
+    if len(_PLACE_RE.findall(page)) != len(cells):
+        raise _Unfit("frame")
+    return _PLACE_RE.sub(lambda m: out[int(m.group(1))], page), missing
+
+
+def _whole_soup(html: str):
+    from bs4 import BeautifulSoup
+
+    soup = BeautifulSoup(html, features="html.parser")
+    missing = 0
+    for elem in soup.select("img:not([alt])"):
+        elem.attrs["alt"] = "No description has been provided for this image"
+        missing += 1
+    for elem in soup.select(".jp-Notebook div.jp-Cell-inputWrapper"):
+        elem.attrs["tabindex"] = "0"
+    for elem in soup.select(".jp-Notebook div.jp-OutputArea-output"):
+        elem.attrs["tabindex"] = "0"
+    return soup, missing
+
+
+def _cell_pass(cell: str, opening: str, closing: str) -> str:
+    """The closing pass of one cell inside the elements that hold it: "<images without alt>|<html>"."""
+    from bs4 import Tag
+
+    soup, missing = _whole_soup(opening + cell + f"<{_END}></{_END}>" + closing)
+    inner = soup
+    for _ in range(opening.count("<")):
+        kids = [c for c in inner.contents if isinstance(c, Tag)]
+        if len(kids) != 1 or len(inner.contents) != 1:
+            raise _Unfit("wrapper")
+        inner = kids[0]
+    last = inner.contents[-1] if inner.contents else None
+    if not isinstance(last, Tag) or last.name != _END or last.contents:
+        raise _Unfit("a tag left open or closed too far")
+    last.extract()
+    return f"{missing}|{inner.decode_contents()}"
