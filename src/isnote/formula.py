@@ -7,10 +7,13 @@ apostrophe off again (`unneutralise`). Numbers, booleans and dates are never tou
 
 from __future__ import annotations
 
+import re
+
 import pandas as pd
 
 DANGEROUS = ("=", "+", "-", "@")
 QUOTE = "'"
+_DANGEROUS_START = re.compile(r"\n[=+\-@]")      # in a column's cells joined by line feeds
 
 
 def neutralise_text(value: str) -> str:
@@ -34,6 +37,8 @@ def neutralise(df: pd.DataFrame) -> pd.DataFrame:
             continue
         kind = pd.api.types.infer_dtype(s, skipna=True)
         if kind == "string":                      # all text: vectorised
+            if not _DANGEROUS_START.search("\n" + "\n".join(s.dropna().tolist())):
+                continue                          # no cell begins with one (one search over the column)
             text = s.astype("string")
         elif kind in ("mixed", "mixed-integer", "mixed-integer-float"):   # rare: text among numbers
             is_text = s.map(lambda v: isinstance(v, str), na_action="ignore").fillna(False).astype(bool)
