@@ -214,3 +214,23 @@ def test_compiled_templates_of_older_code_are_removed(run, tmp_path):
     (old / "__jinja2_x.cache").write_bytes(b"old")
     companion.build_all(paths[:1], params, cache)
     assert not old.parent.exists() and jinjacache.folder(cache, "review").is_dir()
+
+
+def test_memory_holds_the_last_build_of_each_notebook(run, tmp_path):
+    import json
+    params, layout, paths, ref = run
+    cache = tmp_path / "cache"
+    companion.build_all(paths, params, cache)
+    before = json.loads((cache / companion.MEMO_FILE).read_text(encoding="utf-8"))["notebooks"]
+    assert set(before) == {p.name for p in paths}
+    nb_path = layout.notebooks / "09_essai.ipynb"
+    for k in range(3):                                               # three runs, one output changed each time
+        nb = nbformat.read(str(nb_path), as_version=4)
+        nb.cells[2].outputs[0]["text"] = f"run {k}\n"
+        nbformat.write(nb, str(nb_path))
+        _fresh_process()
+        companion.build_all([nb_path], params, cache)
+    after = json.loads((cache / companion.MEMO_FILE).read_text(encoding="utf-8"))["notebooks"]
+    assert len(after["09_essai.ipynb"]) == len(before["09_essai.ipynb"])        # no growth
+    assert {g: e for g, e in after.items() if g != "09_essai.ipynb"} == \
+        {g: e for g, e in before.items() if g != "09_essai.ipynb"}              # the others kept

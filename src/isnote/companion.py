@@ -4,12 +4,14 @@ outputs), written by nbconvert with the `review` template.
 Written by the side process of a run (`python -m isnote.pipeline side`) for the notebooks that
 ran, beside the note; every CPU second it takes competes with the PDF's layout on two cores. So:
 - one exporter per process: its Jinja templates are compiled once, not once per notebook;
+- nbconvert's closing pass over the page (BeautifulSoup: alt text of images, tabindex) is done
+  cell by cell (`closing_pass`), each cell parsed inside the elements that hold it in the page;
 - with a `cache_dir` (kept by the pipeline beside its stages), the compiled templates are kept on
-  disk (Jinja's bytecode cache, checked against each template's source), and so are the results
-  of the two pure filters that cost most and whose inputs rarely change between runs: the
-  highlighting of a code cell's source (pygments) and its sanitising (bleach). They are keyed by
-  their whole input and the versions of the libraries, so the page is byte-identical to an
-  uncached build (tests/test_companion.py). A cache that cannot be read or written is ignored.
+  disk (isnote.jinjacache), and so are the results of what costs most and whose inputs rarely
+  change between runs: the highlighting of a code cell's source (pygments), its sanitising
+  (bleach) and the closing pass of each cell. They are keyed by their whole input, the versions
+  of the libraries and the package's code, so the page is byte-identical to nbconvert's own
+  export (tests/test_companion.py). A cache that cannot be read or written is ignored.
 
 This module imports nbconvert and nbformat only (not the note's modules, nor pandas).
 """
@@ -17,7 +19,7 @@ This module imports nbconvert and nbformat only (not the note's modules, nor pan
 from __future__ import annotations
 
 import hashlib
-import pickle
+import json
 import re
 import secrets
 from pathlib import Path
@@ -27,8 +29,7 @@ from .labels import dataset_label
 
 TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
 REVIEW_TEMPLATE = "review"
-MEMO_FILE = "filters.pickle"
-MEMO_MAX = 5000                 # entries kept on disk (a run of the demo uses about 150)
+MEMO_FILE = "cells.json"
 
 _EXPORTERS: dict = {}           # cache_dir -> exporter
 CELL_MARK = f"<!--isn-cell-{secrets.token_hex(8)}-->"      # around each cell of the rendered page
@@ -42,6 +43,7 @@ def build(path: Path, params=None, cache_dir: Path | None = None) -> Path:
     label = dataset_label(params)
     nb = nbformat.read(str(path), as_version=4)
     exp = exporter(cache_dir)
+    exp.isn_memo.start(path.name)
     body, _ = exp.from_notebook_node(nb, resources={
         "metadata": {"name": path.stem},
         "isnote": {"notebook": path.name, "synthetic": synthetic, "dataset_label": label,
@@ -75,21 +77,29 @@ def save(cache_dir: Path | None) -> None:
 
 
 class _Memo:
-    """Results of pure filters, by a digest of their input; loaded from and saved to one file."""
+    """Results of pure functions of text, by a digest of their input, one group per notebook;
+    loaded from and saved to one JSON file (plain text only). A saved group holds what the last
+    build of its notebook used, so the file does not grow from run to run."""
 
     def __init__(self, path: Path | None, versions: str):
         self.path, self.versions = path, versions
-        self.old: dict = {}
-        self.new: dict = {}
+        self.old: dict[str, dict[str, str]] = {}
+        self.new: dict[str, dict[str, str]] = {}
+        self.group = ""
         self.hits = self.misses = 0
         if path is not None:
             try:
-                data = pickle.loads(path.read_bytes())
-                if isinstance(data, dict) and data.get("versions") == versions \
-                        and isinstance(data.get("entries"), dict):
-                    self.old = data["entries"]
+                data = json.loads(path.read_text(encoding="utf-8"))
+                groups = data.get("notebooks") if data.get("versions") == versions else None
+                if isinstance(groups, dict) and all(isinstance(g, dict) for g in groups.values()):
+                    self.old = groups
             except Exception:          # absent, unreadable or damaged: start empty
                 self.old = {}
+
+    def start(self, group: str) -> None:
+        """What follows belongs to notebook `group` (its entries replace the saved ones)."""
+        self.group = group
+        self.new.setdefault(group, {})
 
     def key(self, *parts) -> str:
         h = hashlib.sha256()
@@ -99,38 +109,45 @@ class _Memo:
         return h.hexdigest()
 
     def get(self, key: str, compute):
-        got = self.new.get(key)
+        new = self.new.setdefault(self.group, {})
+        got = new.get(key)
         if got is None:
-            got = self.old.get(key)
+            got = self.old.get(self.group, {}).get(key)
             if not isinstance(got, str):
                 self.misses += 1
                 got = compute()
-                if not isinstance(got, str):        # markupsafe.Markup is a str: keep the plain text
+                if not isinstance(got, str):
                     return got
             else:
                 self.hits += 1
-            self.new[key] = got
+            new[key] = str(got)          # markupsafe.Markup is a str: kept as plain text
         return got
 
     def save(self) -> None:
-        if self.path is None or not self.new:
+        if self.path is None or not any(self.new.values()):
             return
-        entries = dict(self.old) if len(self.old) + len(self.new) <= MEMO_MAX else {}
-        entries.update({k: str(v) for k, v in self.new.items()})
-        if entries == self.old:
+        groups = {g: e for g, e in self.old.items() if g not in self.new}
+        groups.update({g: e for g, e in self.new.items() if e})
+        if groups == self.old:
             return
         try:
-            write_bytes(self.path, pickle.dumps({"versions": self.versions, "entries": entries}, protocol=4))
-        except Exception:              # unwritable: the next run computes again
+            text = json.dumps({"versions": self.versions, "notebooks": groups}, ensure_ascii=False, sort_keys=True)
+            write_bytes(self.path, text.encode("utf-8"))
+        except Exception:              # unwritable, or text that UTF-8 cannot hold: computed again next time
             pass
 
 
 def _versions() -> str:
     import bleach
+    import bs4
     import jinja2
     import nbconvert
     import pygments
-    parts = [nbconvert.__version__, bleach.__version__, pygments.__version__, jinja2.__version__]
+    import soupsieve
+
+    from .jinjacache import package_key
+    parts = [package_key(), nbconvert.__version__, bleach.__version__, pygments.__version__, jinja2.__version__,
+             bs4.__version__, soupsieve.__version__]
     try:
         import tinycss2                 # the CSS sanitiser bleach uses, when installed
         parts.append(tinycss2.__version__)
@@ -286,9 +303,10 @@ def _by_cell(html: str, mark: str, memo: _Memo | None) -> tuple[str, int]:
     out = []
     for cell in cells:
         if memo is not None:
-            kept = memo.get(memo.key("closing_pass", context, cell), lambda: _cell_pass(cell, opening, closing))
+            kept = memo.get(memo.key("closing_pass", context, cell),
+                            lambda: _cell_pass(cell, opening, closing, len(chain)))
         else:
-            kept = _cell_pass(cell, opening, closing)
+            kept = _cell_pass(cell, opening, closing, len(chain))
         n, _, text = kept.partition("|")
         missing += int(n)
         out.append(text)
@@ -313,13 +331,13 @@ def _whole_soup(html: str):
     return soup, missing
 
 
-def _cell_pass(cell: str, opening: str, closing: str) -> str:
+def _cell_pass(cell: str, opening: str, closing: str, depth: int) -> str:
     """The closing pass of one cell inside the elements that hold it: "<images without alt>|<html>"."""
     from bs4 import Tag
 
     soup, missing = _whole_soup(opening + cell + f"<{_END}></{_END}>" + closing)
     inner = soup
-    for _ in range(opening.count("<")):
+    for _ in range(depth):
         kids = [c for c in inner.contents if isinstance(c, Tag)]
         if len(kids) != 1 or len(inner.contents) != 1:
             raise _Unfit("wrapper")
