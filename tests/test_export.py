@@ -136,7 +136,8 @@ def test_checks_over_a_whole_text_column_find_what_cell_by_cell_checks_find():
     line feed inside a cell is not a cell's start; control characters and long cells are still found."""
     long = "z" * (export.EXCEL_MAX_CHARS + 5)
     df = pd.DataFrame({"a": ["ok", "ligne\n=pas un début", None], "b": ["x", "=f()", "y"],
-                       "c": ["ctrl\x0bz", "ok", None], "d": [long, "ok", "ok"], "e": [None, None, None]})
+                       "c": ["ctrl\x0bz", "ok", None], "d": [long, "ok", "ok"], "e": [None, None, None],
+                       "f": pd.Series([None, None, None], dtype="string")})     # text type, no text
     out = export.neutralise(df)
     assert out["a"].tolist()[:2] == ["ok", "ligne\n=pas un début"] and pd.isna(out["a"].iloc[2])
     assert out["b"].tolist() == ["x", "'=f()", "y"]
@@ -144,4 +145,4 @@ def test_checks_over_a_whole_text_column_find_what_cell_by_cell_checks_find():
     assert counts == {"controle": 1, "tronque": 1}
     assert safe["c"].iloc[0] == "ctrl\nz" and safe["a"].iloc[1] == "ligne\n=pas un début"
     assert safe["d"].iloc[0].endswith(export.CUT_MARK) and len(safe["d"].iloc[0]) == export.EXCEL_MAX_CHARS
-    assert safe["d"].tolist()[1:] == ["ok", "ok"] and safe["e"].isna().all()
+    assert safe["d"].tolist()[1:] == ["ok", "ok"] and safe["e"].isna().all() and safe["f"].isna().all()

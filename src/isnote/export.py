@@ -175,7 +175,7 @@ def _clean_text_column(s: pd.Series) -> bool:
     if kind != "string":
         return False
     texts = s.dropna().tolist()
-    return max(map(len, texts)) <= EXCEL_MAX_CHARS and _XML_ILLEGAL.search("\n".join(texts)) is None
+    return max(map(len, texts), default=0) <= EXCEL_MAX_CHARS and _XML_ILLEGAL.search("\n".join(texts)) is None
 
 
 def excel_safe(df: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, int]]:
