@@ -22,8 +22,6 @@ from __future__ import annotations
 import datetime as _dt
 from pathlib import Path
 
-import nbformat
-
 from .. import narrative, printcheck, provenance, techannex
 from ..atomic import write_text
 from ..config import Layout, Params
