@@ -234,3 +234,17 @@ def test_memory_holds_the_last_build_of_each_notebook(run, tmp_path):
     assert len(after["09_essai.ipynb"]) == len(before["09_essai.ipynb"])        # no growth
     assert {g: e for g, e in after.items() if g != "09_essai.ipynb"} == \
         {g: e for g, e in before.items() if g != "09_essai.ipynb"}              # the others kept
+
+
+def test_a_long_process_keeps_the_last_build_of_each_notebook_only(run):
+    params, layout, paths, ref = run
+    nb_path = layout.notebooks / "09_essai.ipynb"
+    sizes = []
+    for k in range(3):                                               # no folder: the memory of the process
+        nb = nbformat.read(str(nb_path), as_version=4)
+        nb.cells[2].outputs[0]["text"] = f"run {k}\n"
+        nbformat.write(nb, str(nb_path))
+        assert companion.build(nb_path, params).read_text(encoding="utf-8") == _reference(nb_path, params)
+        memo = companion.exporter(None).isn_memo
+        sizes.append(len(memo.new["09_essai.ipynb"]) + len(memo.old.get("09_essai.ipynb", {})))
+    assert sizes[1] == sizes[2] and memo.hits > 0

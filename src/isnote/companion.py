@@ -97,9 +97,12 @@ class _Memo:
                 self.old = {}
 
     def start(self, group: str) -> None:
-        """What follows belongs to notebook `group` (its entries replace the saved ones)."""
+        """What follows belongs to notebook `group` (its entries replace the saved ones); a second
+        build of it in this process starts from what the first one used."""
         self.group = group
-        self.new.setdefault(group, {})
+        if self.new.get(group):
+            self.old[group] = self.new[group]
+        self.new[group] = {}
 
     def key(self, *parts) -> str:
         h = hashlib.sha256()
