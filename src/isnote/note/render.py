@@ -22,7 +22,7 @@ from ..config import PROJECT_ROOT, Layout, Params, resolve
 from ..errors import InputError
 from ..frdates import numeric_date as _date_fr
 from ..frnum import fmt_eur, fmt_int
-from ..labels import dataset_label
+from ..labels import dataset_label, wave_label
 from ..pdfparts import FIRST_PAGE_CSS
 from .data import NoteError, _category_labels, _flatten_funnel, _meta_entries, _read_json, emblematic, notebook_paths
 
@@ -251,6 +251,20 @@ ANNEX_COLUMNS = (  # (column, header, kind)
 )
 
 
+def _print_group_tr(df: pd.DataFrame, params: Params) -> pd.Series | str:
+    """The rows' opening tags, each naming its group in print (programme and wave, e.g.
+    « PON IEJ – Vague 2019 »): the PDF prints each group from a new page under that heading and
+    lays it out alone (isnote.pdfparts), so that one decision lays out its group only."""
+    if not {"programme", "wave"} <= set(df.columns):
+        return "<tr>"
+    prog = df["programme"].astype("string").fillna("")
+    wave = df["wave"].astype("string").fillna("")
+    prog_names = {p: readertext.programme_short(params, str(p).lower()) for p in prog.unique()}
+    wave_names = {w: wave_label(params.get("waves"), w) for w in wave.unique()}
+    label = prog.map(prog_names) + " – " + wave.map(wave_names)
+    return '<tr data-print-group="' + _esc_series(label) + '">'
+
+
 def annex_list_html(retained: pd.DataFrame | None, params: Params) -> str:
     """Annex A: every retained operation, in a table the reader can filter and sort."""
     if retained is None or retained.empty:
@@ -275,7 +289,7 @@ def annex_list_html(retained: pd.DataFrame | None, params: Params) -> str:
         else:
             cell = "<td>" + _esc_series(df[c]) + "</td>"
         cells = cell if cells is None else cells + cell
-    body = ("<tr>" + cells + "</tr>").str.cat(sep="")
+    body = (_print_group_tr(df, params) + cells + "</tr>").str.cat(sep="")
     n = len(df)
     return blocks.render("annex_list", body=blocks.markup(body), count=fmt_int(n), total=n,
                          columns=[(h, k) for c, h, k in cols],
