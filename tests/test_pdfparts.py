@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import io
+import re
 import subprocess
 import sys
 import textwrap
@@ -278,7 +279,6 @@ def test_split_prints_a_grouped_table_by_group():
         assert part.count("<thead>") == 1 and part.count("<tr data-print-group") == len(ops)
         assert pdfparts._open_elements(part) == []                       # every element closed
     # every row once, in the table's order
-    import re
     assert re.findall(r"op-(\w+)", "".join(groups)) == [op for ops in GROUPS.values() for op in ops]
     # heading, caption and id with the first group, the source line with the last; the
     # continuations reopen the figure without ids
@@ -309,7 +309,6 @@ def test_grouped_table_in_the_pdf(tmp_path, monkeypatch):
     reader = pypdf.PdfReader(str(tmp_path / "a.pdf"))
     text = [p.extract_text() for p in reader.pages]
     total = len(text)
-    import re
     # every row once, in order; each group from a new page, under its name, the header repeated
     assert re.findall(r"op-(\w+)", "".join(text)) == [op for ops in GROUPS.values() for op in ops]
     first_page = {name: next(n for n, t in enumerate(text) if name in t and "op-" in t) for name in GROUPS}
@@ -342,3 +341,52 @@ def test_grouped_table_in_the_pdf(tmp_path, monkeypatch):
     # the same bytes as a build from nothing
     pdfparts.write(grouped_note(changed, total=78), tmp_path / "c.pdf", str(tmp_path))
     assert (tmp_path / "c.pdf").read_bytes() == (tmp_path / "b.pdf").read_bytes()
+
+
+# --- long sections cut at their subsections ----------------------------------------------------------
+
+def long_section(pages_per_sub: list[float]) -> str:
+    """A numbered section of top-level blocks, one per subsection, each about that many pages long."""
+    para = "<p>" + "mot " * 200 + "</p>"                     # 800 characters: about 1/5 page
+    per_page = 1 / pdfparts.estimated_pages(para)
+    blocks = ['<div class="isn-md"><h1 id="sec-9">9. Longue</h1><p>Intro.</p></div>']
+    for k, pages in enumerate(pages_per_sub, start=1):
+        blocks.append(f'<div class="isn-md"><h2 id="sec-9-{k}">9.{k} Sous-partie</h2></div>')
+        blocks.extend(f'<div class="isn-out">{para}</div>' for _ in range(round(pages * per_page)))
+    return "".join(blocks)
+
+
+def test_long_sections_are_cut_before_their_long_subsections():
+    part = long_section([3, 1, 4, 1.5])
+    assert pdfparts.estimated_pages(part) >= pdfparts.LONG_SECTION_PAGES
+    pieces = pdfparts.cut_long(part)
+    assert "".join(pieces) == part                                  # nothing lost, nothing added
+    # a cut before 9.2 (3 pages before it, 6.5 after); none before 9.3 (9.2 alone: 1 page) nor
+    # before 9.4 (1.5 pages after it)
+    assert [re.search(r'id="(sec-9[-\d]*)"', p).group(1) for p in pieces] == ["sec-9", "sec-9-2"]
+    # a section under the threshold is not cut; runs of 2 pages at least between the cuts
+    assert pdfparts.cut_long(long_section([2, 2, 2])) == [long_section([2, 2, 2])]
+    assert len(pdfparts.cut_long(long_section([1.5] * 6))) == 3
+    # only at top-level blocks that start with a level-2 heading
+    assert len(pdfparts.cut_long(part.replace('</div><div class="isn-md"><h2', '<h2'))) == 1
+
+
+def test_a_cut_section_in_the_pdf(tmp_path):
+    """The pieces of a cut section follow each other, each from a new page; the outline keeps the
+    subsections under their section, the contents give their pages."""
+    html = note_html({"sec-1": "<p>Un.</p>"}).replace(
+        '</main>', long_section([3, 1, 4, 1.5]) + '</main>').replace(
+        '</ol>', '<li><a href="#sec-9">9</a></li><li><a href="#sec-9-2">9.2</a></li></ol>')
+    assert len(pdfparts.split(html).parts) == 3
+    pdfparts.write(html, tmp_path / "n.pdf", str(tmp_path))
+    reader = pypdf.PdfReader(str(tmp_path / "n.pdf"))
+    text = [p.extract_text() for p in reader.pages]
+    starts = {k: next(n for n, t in enumerate(text, start=1) if f"9.{k} Sous-partie" in t) for k in (1, 2, 3, 4)}
+    assert text[starts[2] - 1].lstrip().startswith("9.2 Sous-partie")          # at the top of its page
+    assert starts[1] < starts[2] < starts[3] <= starts[4]
+    top = [item for item in reader.outline if not isinstance(item, list)]
+    assert [t.title for t in top][-2:] == ["Section sec-1", "9. Longue"]
+    children = reader.outline[-1]
+    assert [c.title for c in children] == [f"9.{k} Sous-partie" for k in (1, 2, 3, 4)]
+    assert [reader.get_destination_page_number(c) + 1 for c in children] == list(starts.values())
+    assert text[1].split("9.2", 1)[1].splitlines()[0].rstrip().endswith(str(starts[2]))

@@ -80,8 +80,53 @@ def split(html: str) -> Split | None:
         return None
     cuts.append(len(inner))
     parts = [inner[a:b] for a, b in zip(cuts, cuts[1:]) if inner[a:b].strip()]
-    parts = [group for part in parts for group in cut_groups(_print_only(part))]
+    parts = [group for part in parts for piece in cut_long(_print_only(part)) for group in cut_groups(piece)]
     return Split(head=html[:body_end], front=html[body_end:main_at], parts=parts)
+
+
+# --- long sections cut at their subsections -----------------------------------------------------------
+
+LONG_SECTION_PAGES = 8.0    # a section of at least this many pages (estimated) ...
+MIN_RUN_PAGES = 2.0         # ... starts on a new page those subsections that follow, and are followed
+                            # by, at least this many pages: a few more pages, never a page break
+                            # after (or before) a short run
+_H2_BLOCK = re.compile(r"<div\b[^>]*>\s*<h2\b")
+_UNPRINTED = re.compile(r"<(svg|style|script)\b.*?</\1>", re.S)
+_LINE_BLOCK = re.compile(r"<(?:p|li|h[1-6]|figcaption|tr|dt|blockquote)\b")
+_PICTURE = re.compile(r"<(?:img|svg)\b")
+
+
+def estimated_pages(html: str) -> float:
+    """A rough print length of a piece of the note, from its HTML alone (text, blocks, table rows,
+    pictures), so that where it is cut does not depend on an earlier run."""
+    body = _UNPRINTED.sub(" ", html)
+    text = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", "", body))
+    lines = len(text) / 95 + len(_LINE_BLOCK.findall(body)) + body.count("<tr") + 22 * len(_PICTURE.findall(html))
+    return lines / 48
+
+
+def cut_long(part: str) -> list[str]:
+    """Cut a long section (`LONG_SECTION_PAGES`) before those of its top-level blocks that start with a
+    level-2 heading and have at least `MIN_RUN_PAGES` before them (since the last cut) and after them
+    (to the end of the section): each piece is laid out apart, so that a change in one subsection
+    does not lay out the whole section again. `[part]` otherwise."""
+    if estimated_pages(part) < LONG_SECTION_PAGES:
+        return [part]
+    depth, starts = 0, []
+    for m in re.finditer(r"<(/?)div\b", part):
+        if m.group(1):
+            depth -= 1
+        else:
+            if depth == 0:
+                starts.append(m.start())
+            depth += 1
+    cuts = [0]
+    for at in starts:
+        if at > 0 and _H2_BLOCK.match(part, at) and estimated_pages(part[cuts[-1]:at]) >= MIN_RUN_PAGES \
+                and estimated_pages(part[at:]) >= MIN_RUN_PAGES:
+            cuts.append(at)
+    cuts.append(len(part))
+    return [part[a:b] for a, b in zip(cuts, cuts[1:])]
 
 
 # --- a long table printed by groups ------------------------------------------------------------------
