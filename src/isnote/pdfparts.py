@@ -2,12 +2,16 @@
 
 WeasyPrint needs about a quarter of a second of one core per page of the note, and a register change
 used to pay for the whole document again. The print style starts every numbered section and every
-annex on a new page, so the note is cut there into independent documents ("parts"): the title page
-with the contents, then one part per section or annex. Each part is laid out in a worker process
+annex on a new page, so the note is cut there into independent documents ("parts"): the title page,
+the contents, then one part per section or annex. Two cuts more, so that one review decision lays
+out little: a table whose rows name their print group (Annex A: programme and wave) is printed by
+group, each group from a new page under its name (`cut_groups`); a long section is cut before those
+of its subsections that are long enough (`cut_long`). Each part is laid out in a worker process
 (one per core), without its running title and page number: those are laid out apart, on pages
 with nothing else ("margins"), and printed over the parts' pages at the merge. So a part does not
 depend on where it starts, and a part whose HTML is unchanged since the last run is taken from the
-cache even when the pages before it changed.
+cache even when the pages before it changed. The margins do not depend on the page total either:
+it is laid out alone, once, and printed over every page (`total_document`).
 
 The parts are then put back together with pypdf: pages in order, one table of named destinations
 for the whole document (so that links between parts work), the links that point into another part
@@ -16,7 +20,8 @@ title part. The contents' page numbers are written last, once every part's pages
 
 The split is a scan of the serialised note: the top-level blocks of `<main>` and the level-1
 headings. When the note does not have the expected shape, it is printed as one document (same
-result, no parallelism, no cache).
+result, no parallelism, no cache). Where it is cut depends on the HTML only (never on an earlier
+run), so a build from an empty cache and a build from the cache give the same bytes.
 """
 
 from __future__ import annotations
@@ -391,18 +396,29 @@ def _watch_parent(parent: int) -> None:
     threading.Thread(target=watch, daemon=True, name="isnote-parent-watch").start()
 
 
+def _context():
+    """How the workers are started: forked from a server process ("forkserver", itself a fresh
+    interpreter: nothing of the caller's threads or kernels is inherited) that has imported and
+    warmed WeasyPrint once (`isnote.pdfworker`), so that the workers do not each pay for it; fresh
+    interpreters ("spawn") where there is no such server."""
+    import multiprocessing
+    if "forkserver" in multiprocessing.get_all_start_methods():
+        context = multiprocessing.get_context("forkserver")
+        context.set_forkserver_preload(["isnote.pdfworker"])
+        return context
+    return multiprocessing.get_context("spawn")        # pragma: no cover - not Linux
+
+
 def start_pool():
     """The worker processes (one per core, at most four), started once per process; None on one core.
-    Started ahead (`note.warm_up`) so that their start-up overlaps the notebooks. Fresh interpreters
-    ("spawn"): nothing of the caller's threads or kernels is inherited."""
+    Started ahead (`note.warm_up`) so that their start-up overlaps the notebooks (see `_context`)."""
     if _POOL:
         return _POOL[0]
     if _workers() < 2:
         return None
-    import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
     try:
-        pool = ProcessPoolExecutor(max_workers=_workers(), mp_context=multiprocessing.get_context("spawn"),
+        pool = ProcessPoolExecutor(max_workers=_workers(), mp_context=_context(),
                                    initializer=_watch_parent, initargs=(os.getpid(),))
         for _ in range(_workers()):
             pool.submit(_warm_worker)
