@@ -596,6 +596,9 @@ def write(html: str, target: Path, base_url: str, cache_dir: Path | None = None,
         jobs[_key(guess)] = (guess, base_url)
     if cache.total:
         jobs.update(_margin_jobs(sp, cache.total, base_url))
+    else:              # first run: the blocks of margins for an estimated total (they need its digits only)
+        estimate = max(1, round(sum(estimated_pages(p) for p in sp.parts)) + 2)
+        jobs.update(list(_margin_jobs(sp, estimate, base_url).items())[:(estimate - 1) // MARGIN_BLOCK + 1])
     # longest first, by the page counts of the last runs (unknown parts first of all)
     order = sorted(jobs, key=lambda k: -cache.counts.get(k, 1000))
     _render_all(jobs, cache, order)
