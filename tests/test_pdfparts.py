@@ -390,3 +390,14 @@ def test_a_cut_section_in_the_pdf(tmp_path):
     assert [c.title for c in children] == [f"9.{k} Sous-partie" for k in (1, 2, 3, 4)]
     assert [reader.get_destination_page_number(c) + 1 for c in children] == list(starts.values())
     assert text[1].split("9.2", 1)[1].splitlines()[0].rstrip().endswith(str(starts[2]))
+
+
+def test_workers_are_forked_from_a_warm_server():
+    """On Linux the workers are forked from a server process that has loaded WeasyPrint once."""
+    import multiprocessing
+    if "forkserver" not in multiprocessing.get_all_start_methods():      # pragma: no cover
+        pytest.skip("no forkserver on this platform")
+    context = pdfparts._context()
+    assert context.get_start_method() == "forkserver"
+    from multiprocessing import forkserver
+    assert forkserver._forkserver._preload_modules == ["isnote.pdfworker"]

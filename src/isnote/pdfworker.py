@@ -7,4 +7,7 @@ from __future__ import annotations
 
 from . import pdfparts
 
-pdfparts._warm_worker()
+try:
+    pdfparts._warm_worker()
+except Exception:        # noqa: BLE001 - a failed warm-up only costs time: each worker warms itself
+    pass
