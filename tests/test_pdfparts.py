@@ -4,7 +4,9 @@ contents, links, outline), the cache of parts, and the worker processes' end."""
 from __future__ import annotations
 
 import dataclasses
+import html as html_lib
 import io
+import json
 import re
 import subprocess
 import sys
@@ -250,17 +252,19 @@ def test_a_cache_that_cannot_be_written_does_not_stop_the_pdf(tmp_path):
 
 # --- a long table printed by groups (Annex A) ---------------------------------------------------------
 
-def grouped_note(groups: dict[str, list[str]], total: int | None = None) -> str:
-    """The test note with an annex holding one table whose rows name their print group."""
-    rows = "".join(f'<tr data-print-group="{g}"><td>op-{op}</td><td>{g}</td></tr>'
-                   for g, ops in groups.items() for op in ops)
+def grouped_note(groups: dict[str, list[str]], total: int | None = None,
+                 labels: dict[str, str] | None = None) -> str:
+    """The test note with an annex holding one table printed by groups (its second column)."""
+    rows = "".join(f'<tr><td>op-{op}</td><td>{g[-1]}</td></tr>' for g, ops in groups.items() for op in ops)
     n = sum(len(ops) for ops in groups.values()) if total is None else total
+    labels = {g[-1]: g for g in groups} if labels is None else labels
+    described = f' data-print-groups="2" data-print-labels="{html_lib.escape(json.dumps(labels))}"'
     annex = ('<div class="isn-out"><div class="isn-annexes"><h1 id="annexe-a">Annexe A</h1><p>Toutes les lignes.</p>'
              '<div class="isn-filter-bar" data-table="liste"><label for="f">Filtrer</label> '
              f'<input class="isn-filter" id="f" type="search"/> <span class="isn-count">{n} lignes affichées</span>'
              '<p class="isn-hint">Trier en cliquant.</p></div>'
              '<figure class="isn-table isn-long" id="liste-figure"><figcaption>Tableau 9 – Toutes les lignes</figcaption>'
-             f'<table class="isn-sortable" data-total="{n}" id="liste"><thead><tr><th>Numéro</th><th>Groupe</th></tr>'
+             f'<table class="isn-sortable" data-total="{n}"{described} id="liste"><thead><tr><th>Numéro</th><th>Groupe</th></tr>'
              f'</thead><tbody>{rows}</tbody></table><p class="source">Source : essai</p></figure></div></div>')
     html = note_html({"sec-1": "<p>Un.</p>"})
     return html.replace("</main>", annex + "</main>").replace("</ol>", '<li><a href="#annexe-a">A</a></li></ol>')
@@ -276,7 +280,7 @@ def test_split_prints_a_grouped_table_by_group():
     groups = sp.parts[1:]
     for part, (name, ops) in zip(groups, GROUPS.items()):
         assert part.count('<h2 class="isn-print-group">') == 1 and f">{name}</h2>" in part
-        assert part.count("<thead>") == 1 and part.count("<tr data-print-group") == len(ops)
+        assert part.count("<thead>") == 1 and part.count("<tr>") == len(ops) + 1
         assert pdfparts._open_elements(part) == []                       # every element closed
     # every row once, in the table's order
     assert re.findall(r"op-(\w+)", "".join(groups)) == [op for ops in GROUPS.values() for op in ops]
@@ -287,15 +291,21 @@ def test_split_prints_a_grouped_table_by_group():
     assert "Source : essai" in groups[-1] and "Source" not in groups[0]
     assert groups[1].startswith('<div class="isn-out"><div class="isn-annexes"><figure class="isn-table isn-long">')
     # what only the browser uses is not printed (and does not change the parts' keys)
-    assert all("isn-filter" not in g and "data-total" not in g and "lignes affichées" not in g for g in groups)
-    other = pdfparts.split(grouped_note(GROUPS, total=999))
+    assert all("isn-filter" not in g and "data-total" not in g and "lignes affichées" not in g
+               and "data-print" not in g for g in groups)
+    other = pdfparts.split(grouped_note(GROUPS, total=999, labels={"A": "Groupe A", "B": "Groupe B",
+                                                                  "C": "Groupe C", "Z": "Groupe Z"}))
     assert other.parts == sp.parts
+    # a group without a name in the table's description is named by its cells
+    unnamed = pdfparts.split(grouped_note(GROUPS, labels={"A": "Groupe A", "C": "Groupe C"}))
+    assert '<h2 class="isn-print-group">B</h2>' in unnamed.parts[2]
 
 
 @pytest.mark.parametrize("change", [
-    lambda h: h.replace(' data-print-group="Groupe B"', ' data-print-group="Groupe A"')
-               .replace(' data-print-group="Groupe C"', ' data-print-group="Groupe A"'),   # one group
-    lambda h: h.replace('<tr data-print-group="Groupe B"><td>op-b001', "<tr><td>op-b001"),    # a row without
+    lambda h: h.replace("<td>B</td>", "<td>A</td>").replace("<td>C</td>", "<td>A</td>"),   # one group
+    lambda h: h.replace("<td>op-b001</td><td>B</td>", "<td>op-b001</td>"),              # a row too short
+    lambda h: h.replace(' data-print-groups="2"', ' data-print-groups="deux"'),          # not columns
+    lambda h: h.replace(' data-print-groups="2"', ""),                                   # no groups
 ])
 def test_a_table_without_groups_is_left_whole(change):
     sp = pdfparts.split(change(grouped_note(GROUPS)))

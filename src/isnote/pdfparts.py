@@ -136,9 +136,12 @@ def cut_long(part: str) -> list[str]:
 
 # --- a long table printed by groups ------------------------------------------------------------------
 
-# the rows of a table printed by groups name their group (`note.render.annex_list_html`)
-_GROUP_ROW = re.compile(r'<tr\b[^>]*?\sdata-print-group="([^"]*)"')
+# a table printed by groups says which of its columns make a row's group, and the groups' names
+# (`note.render.annex_list_html`): <table data-print-groups="2,3" data-print-labels='{"FSE|2019": ...}'>
+_GROUP_TABLE = re.compile(r"""<table\b(?:[^>"']|"[^"]*"|'[^']*')*?\sdata-print-groups=(?:[^>"']|"[^"]*"|'[^']*')*>""")
+_PRINT_ATTRS = re.compile(r"""\sdata-print-(?:groups|labels)=(?:"[^"]*"|'[^']*')""")
 _ROW = re.compile(r"<tr\b")
+_CELL = re.compile(r"<td\b[^>]*>(.*?)</td>", re.S)
 _TBODY = re.compile(r"<tbody\b[^>]*>")
 _ANY_TAG = re.compile(r"<(/?)([a-zA-Z][\w:-]*)\b[^>]*?(/?)>")
 _VOID = frozenset({"area", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track", "wbr"})
@@ -147,6 +150,20 @@ _ID = re.compile(r'\sid="[^"]*"')
 # total for the script): left out of the printed parts, so that they do not change with every decision
 _SCREEN_BLOCK = re.compile(r'<div class="isn-filter-bar"[^>]*>')
 _SCREEN_ATTR = re.compile(r'(<table\b[^>]*?)\sdata-total="[^"]*"')
+
+
+def _attributes(tag: str) -> dict[str, str]:
+    """The attributes of one start tag, unescaped."""
+    from html.parser import HTMLParser
+
+    found: dict[str, str] = {}
+
+    class _Parser(HTMLParser):
+        def handle_starttag(self, _name, attrs):
+            found.update((k, v or "") for k, v in attrs)
+
+    _Parser().feed(tag)
+    return found
 
 
 def _print_only(part: str) -> str:
@@ -174,47 +191,60 @@ def _open_elements(html: str) -> list[tuple[str, str]] | None:
 
 
 def cut_groups(part: str) -> list[str]:
-    """Cut a part holding a table whose body rows name their print group (`data-print-group`) into one
-    part per run of rows of the same group, in the table's order: each starts a page with the group's
-    name as a heading, and repeats the table's opening and header; what comes before the table stays
-    with the first group (heading, caption), what comes after it with the last (source line). The
-    continuations reopen the elements that enclose the table, without their ids. `[part]` when there
-    is no such table, a single group, or an unexpected shape."""
-    first = _GROUP_ROW.search(part)
-    if first is None:
+    """Cut a part holding a table printed by groups (`data-print-groups`: the columns whose cells make
+    a row's group) into one part per run of rows of the same group, in the table's order: each starts
+    a page with the group's name (`data-print-labels`, else the cells' texts) as a heading, and
+    repeats the table's opening and header; what comes before the table stays with the first group
+    (heading, caption), what comes after it with the last (source line). The continuations reopen
+    the elements that enclose the table, without their ids. `[part]` when there is no such table, a
+    single group, or an unexpected shape; the groups' description is never printed."""
+    import html as _html
+
+    found = _GROUP_TABLE.search(part)
+    if found is None:
         return [part]
-    t_open = part.rfind("<table", 0, first.start())
-    tbody = _TBODY.search(part, t_open) if t_open >= 0 else None
-    tbody_end = part.find("</tbody>", first.start())
-    if tbody is None or tbody.end() > first.start() or tbody_end < 0:
-        return [part]
-    body = part[tbody.end():tbody_end]
+    t_open, table_tag = found.start(), found.group(0)
+    attrs = _attributes(table_tag)
+    plain = part[:t_open] + _PRINT_ATTRS.sub("", table_tag) + part[found.end():]
+    table_tag = _PRINT_ATTRS.sub("", table_tag)
+    try:
+        columns = [int(c) for c in attrs.get("data-print-groups", "").split(",")]
+        labels = json.loads(attrs.get("data-print-labels") or "{}")
+    except ValueError:
+        return [plain]
+    tbody = _TBODY.search(plain, t_open)
+    tbody_end = plain.find("</tbody>", tbody.end()) if tbody is not None else -1
+    if tbody_end < 0 or "<table" in plain[t_open + 1:tbody.start()] or not isinstance(labels, dict):
+        return [plain]
+    body = plain[tbody.end():tbody_end]
     starts = [m.start() for m in _ROW.finditer(body)]
-    if "<table" in body or body[:starts[0]].strip():
-        return [part]
+    if not starts or "<table" in body or body[:starts[0]].strip() or min(columns) < 1:
+        return [plain]
     rows = [body[a:b] for a, b in zip(starts, starts[1:] + [len(body)])]
-    labels = [(m.group(1) if (m := _GROUP_ROW.match(row)) else None) for row in rows]
-    if None in labels:
-        return [part]
     runs: list[tuple[str, list[str]]] = []
-    for label, row in zip(labels, rows):
-        if runs and runs[-1][0] == label:
+    for row in rows:
+        cells = _CELL.findall(row)
+        if len(cells) < max(columns):
+            return [plain]
+        values = [_html.unescape(re.sub(r"<[^>]+>", "", cells[c - 1])).strip() for c in columns]
+        key = "|".join(values)
+        if runs and runs[-1][0] == key:
             runs[-1][1].append(row)
         else:
-            runs.append((label, [row]))
-    enclosing = _open_elements(part[:t_open])
+            runs.append((key, [row]))
+    enclosing = _open_elements(plain[:t_open])
     if len(runs) < 2 or enclosing is None:
-        return [part]
-    table_tag = part[t_open:part.find(">", t_open) + 1]
-    header = part[t_open + len(table_tag):tbody.end()]         # caption, column header, <tbody>
+        return [plain]
+    header = plain[t_open + len(table_tag):tbody.end()]        # caption, column header, <tbody>
     reopen = "".join(_ID.sub("", tag) for _name, tag in enclosing)
     close = "</tbody></table>" + "".join(f"</{name}>" for name, _tag in reversed(enclosing))
     pieces = []
-    for k, (label, group) in enumerate(runs):
-        before = part[:t_open] if k == 0 else reopen
+    for k, (key, group) in enumerate(runs):
+        name = _html.escape(str(labels.get(key) or " – ".join(key.split("|"))), quote=False)
+        before = plain[:t_open] if k == 0 else reopen
         table = table_tag if k == 0 else _ID.sub("", table_tag)
-        after = part[tbody_end:] if k == len(runs) - 1 else close
-        pieces.append(f'{before}<h2 class="isn-print-group">{label}</h2>{table}{header}{"".join(group)}{after}')
+        after = plain[tbody_end:] if k == len(runs) - 1 else close
+        pieces.append(f'{before}<h2 class="isn-print-group">{name}</h2>{table}{header}{"".join(group)}{after}')
     return pieces
 
 

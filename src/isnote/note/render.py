@@ -9,6 +9,7 @@ typography, sanitising and the PDF are isnote.note.post.
 from __future__ import annotations
 
 import datetime as _dt
+import json
 import re
 from pathlib import Path
 from typing import Any, Mapping
@@ -251,18 +252,20 @@ ANNEX_COLUMNS = (  # (column, header, kind)
 )
 
 
-def _print_group_tr(df: pd.DataFrame, params: Params) -> pd.Series | str:
-    """The rows' opening tags, each naming its group in print (programme and wave, e.g.
-    « PON IEJ – Vague 2019 »): the PDF prints each group from a new page under that heading and
-    lays it out alone (isnote.pdfparts), so that one decision lays out its group only."""
-    if not {"programme", "wave"} <= set(df.columns):
-        return "<tr>"
-    prog = df["programme"].astype("string").fillna("")
-    wave = df["wave"].astype("string").fillna("")
-    prog_names = {p: readertext.programme_short(params, str(p).lower()) for p in prog.unique()}
-    wave_names = {w: wave_label(params.get("waves"), w) for w in wave.unique()}
-    label = prog.map(prog_names) + " – " + wave.map(wave_names)
-    return '<tr data-print-group="' + _esc_series(label) + '">'
+def _print_groups(df: pd.DataFrame, cols: list, params: Params) -> dict | None:
+    """How the PDF prints the list by groups (programme and wave, in the table's order), each from a
+    new page under its name (isnote.pdfparts.cut_groups), so that one decision lays out its group
+    only: the table's columns that make a row's group (1-based) and each group's name, e.g.
+    « PON IEJ – Vague 2019 », by the cells' texts joined with "|". The rows themselves stay plain."""
+    names = [c for c, _h, _k in cols]
+    if not {"programme", "wave"} <= set(names):
+        return None
+    pairs = df[["programme", "wave"]].astype("string").fillna("").drop_duplicates()
+    labels = {f"{p}|{w}": f"{readertext.programme_short(params, str(p).lower())} – "
+                         f"{wave_label(params.get('waves'), w)}"
+              for p, w in zip(pairs["programme"], pairs["wave"])}
+    return {"columns": f"{names.index('programme') + 1},{names.index('wave') + 1}",
+            "labels": json.dumps(labels, ensure_ascii=False, sort_keys=True)}
 
 
 def annex_list_html(retained: pd.DataFrame | None, params: Params) -> str:
@@ -289,10 +292,10 @@ def annex_list_html(retained: pd.DataFrame | None, params: Params) -> str:
         else:
             cell = "<td>" + _esc_series(df[c]) + "</td>"
         cells = cell if cells is None else cells + cell
-    body = (_print_group_tr(df, params) + cells + "</tr>").str.cat(sep="")
+    body = ("<tr>" + cells + "</tr>").str.cat(sep="")
     n = len(df)
     return blocks.render("annex_list", body=blocks.markup(body), count=fmt_int(n), total=n,
-                         columns=[(h, k) for c, h, k in cols],
+                         columns=[(h, k) for c, h, k in cols], print_groups=_print_groups(df, cols, params),
                          source=readertext.source_line(params, "operations"))
 
 
