@@ -174,6 +174,12 @@ def test_annex_list(run):
     table = soup.select_one("table#annexe-liste")
     rows = table.select("tbody tr")
     assert len(rows) == 4 and table["data-total"] == "4"
+    # printed by groups (programme, wave: the 2nd and 3rd columns), each under its name; rows stay plain
+    assert table["data-print-groups"] == "2,3" and not any(r.attrs for r in rows)
+    groups = json.loads(table["data-print-labels"])
+    assert {(r.select("td")[1].get_text(), r.select("td")[2].get_text()) for r in rows} == \
+        {tuple(k.split("|")) for k in groups}
+    assert all(v.startswith("PON ") and " – Vague " in v for v in groups.values())
     assert soup.select_one("input.isn-filter")["data-table"] == "annexe-liste"
     headers = [th.get_text(strip=True) for th in table.select("thead th")]
     assert headers[:4] == ["N°", "Programme", "Vague", "Intitulé"]

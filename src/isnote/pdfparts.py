@@ -2,12 +2,16 @@
 
 WeasyPrint needs about a quarter of a second of one core per page of the note, and a register change
 used to pay for the whole document again. The print style starts every numbered section and every
-annex on a new page, so the note is cut there into independent documents ("parts"): the title page
-with the contents, then one part per section or annex. Each part is laid out in a worker process
+annex on a new page, so the note is cut there into independent documents ("parts"): the title page,
+the contents, then one part per section or annex. Two cuts more, so that one review decision lays
+out little: a table whose rows name their print group (Annex A: programme and wave) is printed by
+group, each group from a new page under its name (`cut_groups`); a long section is cut before those
+of its subsections that are long enough (`cut_long`). Each part is laid out in a worker process
 (one per core), without its running title and page number: those are laid out apart, on pages
 with nothing else ("margins"), and printed over the parts' pages at the merge. So a part does not
 depend on where it starts, and a part whose HTML is unchanged since the last run is taken from the
-cache even when the pages before it changed.
+cache even when the pages before it changed. The margins do not depend on the page total either:
+it is laid out alone, once, and printed over every page (`total_document`).
 
 The parts are then put back together with pypdf: pages in order, one table of named destinations
 for the whole document (so that links between parts work), the links that point into another part
@@ -16,7 +20,8 @@ title part. The contents' page numbers are written last, once every part's pages
 
 The split is a scan of the serialised note: the top-level blocks of `<main>` and the level-1
 headings. When the note does not have the expected shape, it is printed as one document (same
-result, no parallelism, no cache).
+result, no parallelism, no cache). Where it is cut depends on the HTML only (never on an earlier
+run), so a build from an empty cache and a build from the cache give the same bytes.
 """
 
 from __future__ import annotations
@@ -39,7 +44,6 @@ _TOC_LINK = re.compile(r'<a\b([^>]*?)\bhref="#([^"]+)"')
 FIRST_PAGE_CSS = "@page :first { @top-center { content: none; } }"
 TOC_NUMBERS_CSS = ("@media print { .isn-toc a::after { content: leader('.') attr(data-page); } "
                    ".isn-toc a[data-page='']::after { content: none; } }")
-PLACEHOLDER_PAGE = "000"
 
 
 @dataclass
@@ -81,7 +85,167 @@ def split(html: str) -> Split | None:
         return None
     cuts.append(len(inner))
     parts = [inner[a:b] for a, b in zip(cuts, cuts[1:]) if inner[a:b].strip()]
+    parts = [group for part in parts for piece in cut_long(_print_only(part)) for group in cut_groups(piece)]
     return Split(head=html[:body_end], front=html[body_end:main_at], parts=parts)
+
+
+# --- long sections cut at their subsections -----------------------------------------------------------
+
+LONG_SECTION_PAGES = 8.0    # a section of at least this many pages (estimated) ...
+MIN_RUN_PAGES = 2.0         # ... starts on a new page those subsections that follow, and are followed
+                            # by, at least this many pages: a few more pages, never a page break
+                            # after (or before) a short run
+_H2_BLOCK = re.compile(r"<div\b[^>]*>\s*<h2\b")
+_UNPRINTED = re.compile(r"<(svg|style|script)\b.*?</\1>", re.S)
+_LINE_BLOCK = re.compile(r"<(?:p|li|h[1-6]|figcaption|tr|dt|blockquote)\b")
+_PICTURE = re.compile(r"<(?:img|svg)\b")
+
+
+def estimated_pages(html: str) -> float:
+    """A rough print length of a piece of the note, from its HTML alone (text, blocks, table rows,
+    pictures), so that where it is cut does not depend on an earlier run."""
+    body = _UNPRINTED.sub(" ", html)
+    text = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", "", body))
+    lines = len(text) / 95 + len(_LINE_BLOCK.findall(body)) + body.count("<tr") + 22 * len(_PICTURE.findall(html))
+    return lines / 48
+
+
+def cut_long(part: str) -> list[str]:
+    """Cut a long section (`LONG_SECTION_PAGES`) before those of its top-level blocks that start with a
+    level-2 heading and have at least `MIN_RUN_PAGES` before them (since the last cut) and after them
+    (to the end of the section): each piece is laid out apart, so that a change in one subsection
+    does not lay out the whole section again. `[part]` otherwise."""
+    if estimated_pages(part) < LONG_SECTION_PAGES:
+        return [part]
+    depth, starts = 0, []
+    for m in re.finditer(r"<(/?)div\b", part):
+        if m.group(1):
+            depth -= 1
+        else:
+            if depth == 0:
+                starts.append(m.start())
+            depth += 1
+    cuts = [0]
+    for at in starts:
+        if at > 0 and _H2_BLOCK.match(part, at) and estimated_pages(part[cuts[-1]:at]) >= MIN_RUN_PAGES \
+                and estimated_pages(part[at:]) >= MIN_RUN_PAGES:
+            cuts.append(at)
+    cuts.append(len(part))
+    return [part[a:b] for a, b in zip(cuts, cuts[1:])]
+
+
+# --- a long table printed by groups ------------------------------------------------------------------
+
+# a table printed by groups says which of its columns make a row's group, and the groups' names
+# (`note.render.annex_list_html`): <table data-print-groups="2,3" data-print-labels='{"FSE|2019": ...}'>
+_GROUP_TABLE = re.compile(r"""<table\b(?:[^>"']|"[^"]*"|'[^']*')*?\sdata-print-groups=(?:[^>"']|"[^"]*"|'[^']*')*>""")
+_PRINT_ATTRS = re.compile(r"""\sdata-print-(?:groups|labels)=(?:"[^"]*"|'[^']*')""")
+_ROW = re.compile(r"<tr\b")
+_CELL = re.compile(r"<td\b[^>]*>(.*?)</td>", re.S)
+_TBODY = re.compile(r"<tbody\b[^>]*>")
+_ANY_TAG = re.compile(r"<(/?)([a-zA-Z][\w:-]*)\b[^>]*?(/?)>")
+_VOID = frozenset({"area", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track", "wbr"})
+_ID = re.compile(r'\sid="[^"]*"')
+# what only the browser shows or uses (the filter bar of Annex A and its count, the table's row
+# total for the script): left out of the printed parts, so that they do not change with every decision
+_SCREEN_BLOCK = re.compile(r'<div class="isn-filter-bar"[^>]*>')
+_SCREEN_ATTR = re.compile(r'(<table\b[^>]*?)\sdata-total="[^"]*"')
+
+
+def _attributes(tag: str) -> dict[str, str]:
+    """The attributes of one start tag, unescaped."""
+    from html.parser import HTMLParser
+
+    found: dict[str, str] = {}
+
+    class _Parser(HTMLParser):
+        def handle_starttag(self, _name, attrs):
+            found.update((k, v or "") for k, v in attrs)
+
+    _Parser().feed(tag)
+    return found
+
+
+def _print_only(part: str) -> str:
+    """`part` without what is hidden in print and changes with the data (see `_SCREEN_BLOCK`)."""
+    for m in reversed(list(_SCREEN_BLOCK.finditer(part))):
+        end = part.find("</div>", m.end())
+        if end >= 0 and "<div" not in part[m.end():end]:
+            part = part[:m.start()] + part[end + len("</div>"):]
+    return _SCREEN_ATTR.sub(r"\1", part)
+
+
+def _open_elements(html: str) -> list[tuple[str, str]] | None:
+    """The elements still open at the end of `html` (name, start tag), outermost first; None when the
+    tags do not nest."""
+    stack: list[tuple[str, str]] = []
+    for m in _ANY_TAG.finditer(html):
+        name = m.group(2).lower()
+        if m.group(1):
+            if not stack or stack[-1][0] != name:
+                return None
+            stack.pop()
+        elif not m.group(3) and name not in _VOID:
+            stack.append((name, m.group(0)))
+    return stack
+
+
+def cut_groups(part: str) -> list[str]:
+    """Cut a part holding a table printed by groups (`data-print-groups`: the columns whose cells make
+    a row's group) into one part per run of rows of the same group, in the table's order: each starts
+    a page with the group's name (`data-print-labels`, else the cells' texts) as a heading, and
+    repeats the table's opening and header; what comes before the table stays with the first group
+    (heading, caption), what comes after it with the last (source line). The continuations reopen
+    the elements that enclose the table, without their ids. `[part]` when there is no such table, a
+    single group, or an unexpected shape; the groups' description is never printed."""
+    import html as _html
+
+    found = _GROUP_TABLE.search(part)
+    if found is None:
+        return [part]
+    t_open, table_tag = found.start(), found.group(0)
+    attrs = _attributes(table_tag)
+    plain = part[:t_open] + _PRINT_ATTRS.sub("", table_tag) + part[found.end():]
+    table_tag = _PRINT_ATTRS.sub("", table_tag)
+    try:
+        columns = [int(c) for c in attrs.get("data-print-groups", "").split(",")]
+        labels = json.loads(attrs.get("data-print-labels") or "{}")
+    except ValueError:
+        return [plain]
+    tbody = _TBODY.search(plain, t_open)
+    tbody_end = plain.find("</tbody>", tbody.end()) if tbody is not None else -1
+    if tbody_end < 0 or "<table" in plain[t_open + 1:tbody.start()] or not isinstance(labels, dict):
+        return [plain]
+    body = plain[tbody.end():tbody_end]
+    starts = [m.start() for m in _ROW.finditer(body)]
+    if not starts or "<table" in body or body[:starts[0]].strip() or min(columns) < 1:
+        return [plain]
+    rows = [body[a:b] for a, b in zip(starts, starts[1:] + [len(body)])]
+    runs: list[tuple[str, list[str]]] = []
+    for row in rows:
+        cells = _CELL.findall(row)
+        if len(cells) < max(columns):
+            return [plain]
+        values = [_html.unescape(re.sub(r"<[^>]+>", "", cells[c - 1])).strip() for c in columns]
+        key = "|".join(values)
+        if runs and runs[-1][0] == key:
+            runs[-1][1].append(row)
+        else:
+            runs.append((key, [row]))
+    enclosing = _open_elements(plain[:t_open])
+    if len(runs) < 2 or enclosing is None:
+        return [plain]
+    header = plain[t_open + len(table_tag):tbody.end()]        # caption, column header, <tbody>
+    reopen = "".join(_ID.sub("", tag) for _name, tag in enclosing)
+    close = "</tbody></table>" + "".join(f"</{name}>" for name, _tag in reversed(enclosing))
+    pieces = []
+    for k, (key, group) in enumerate(runs):
+        name = _html.escape(str(labels.get(key) or " – ".join(key.split("|"))), quote=False)
+        before = plain[:t_open] if k == 0 else reopen
+        table = table_tag if k == 0 else _ID.sub("", table_tag)
+        after = plain[tbody_end:] if k == len(runs) - 1 else close
+        pieces.append(f'{before}<h2 class="isn-print-group">{name}</h2>{table}{header}{"".join(group)}{after}')
+    return pieces
 
 
 NO_MARGINS_CSS = ("@page { @top-center { content: none; } @bottom-left { content: none; } "
@@ -99,28 +263,73 @@ def part_document(sp: Split, index: int) -> str:
     return _with_style(sp.head, NO_MARGINS_CSS) + MAIN_OPEN + sp.parts[index] + "</main></body></html>"
 
 
-def front_document(sp: Split, pages: dict[str, int] | None) -> str:
-    """Standalone HTML of the title page and contents, the contents' page numbers written as text
-    (`pages`: anchor -> page number; None: a placeholder of the same width, to count the pages)."""
+def _toc_start(front: str) -> int:
+    """Where the contents begin in the front matter (the start of the tag of class `isn-toc`), -1
+    when there are none."""
+    at = front.find('class="isn-toc"')
+    return -1 if at < 0 else front.rfind("<", 0, at)
+
+
+def title_document(sp: Split) -> str:
+    """Standalone HTML of the front matter before the contents (the title page): laid out apart
+    from the contents, as it changes with every run (the run's date) and they do not."""
+    at = _toc_start(sp.front)
+    return _with_style(sp.head, NO_MARGINS_CSS) + (sp.front if at < 0 else sp.front[:at]) + "</body></html>"
+
+
+def contents_document(sp: Split, pages: dict[str, int]) -> str | None:
+    """Standalone HTML of the contents, their page numbers written as text (`pages`: anchor -> page
+    number); None when the note has no contents."""
     def number(m: re.Match) -> str:
-        value = PLACEHOLDER_PAGE if pages is None else str(pages.get(m.group(2), ""))
-        return f'<a{m.group(1)} data-page="{value}" href="#{m.group(2)}"'
-    toc_at = sp.front.find('class="isn-toc"')
-    front = sp.front if toc_at < 0 else sp.front[:toc_at] + _TOC_LINK.sub(number, sp.front[toc_at:])
-    return _with_style(sp.head, NO_MARGINS_CSS + TOC_NUMBERS_CSS) + front + "</body></html>"
+        return f'<a{m.group(1)} data-page="{pages.get(m.group(2), "")}" href="#{m.group(2)}"'
+    at = _toc_start(sp.front)
+    if at < 0:
+        return None
+    return (_with_style(sp.head, NO_MARGINS_CSS + TOC_NUMBERS_CSS) + _TOC_LINK.sub(number, sp.front[at:])
+            + "</body></html>")
+
+
+# The margins are laid out in blocks of MARGIN_BLOCK pages that do not depend on the page total: the
+# note's "Page N / T" is laid out as "Page N / " followed by room for the digits of T (1ch each: the
+# digits of the note's fonts are all as wide as a zero), and T is laid out once, alone, on a page of
+# its own (`total_document`) printed over every page at that place (the text is aligned right). A change of the total lays out that one
+# page again, not the margins of every page. Used when the total is the last thing the page style
+# prints (`_TOTAL_LAST`); otherwise the blocks carry the total and are laid out again when it changes.
+_TOTAL = "counter(pages)"
+_TOTAL_LAST = re.compile(r'@bottom-right\s*\{[^{}]*?content:[^;{}]*counter\(pages\)\s*[;}]')
+
+
+def total_apart(sp: Split) -> bool:
+    """Whether the page total can be laid out apart from the margins (see `_TOTAL_LAST`)."""
+    return sp.head.count(_TOTAL) == 1 and _TOTAL_LAST.search(sp.head) is not None
 
 
 def margins_document(sp: Split, block: int, total: int) -> str:
-    """The margins (running title, data mention, "page N / total") of pages `block * MARGIN_BLOCK + 1`
-    onwards, on pages that print nothing else; the first page of the note keeps its own rule."""
+    """The margins (running title, data mention, page number) of pages `block * MARGIN_BLOCK + 1` to
+    `(block + 1) * MARGIN_BLOCK`, on pages that print nothing else; the first page of the note keeps
+    its own rule. The total is written in place of the page style's total pages when it cannot be
+    laid out apart (`total_apart`), else room for its digits only (see `total_document`)."""
     first = block * MARGIN_BLOCK + 1
-    count = min(MARGIN_BLOCK, total - first + 1)
-    head = sp.head.replace("counter(pages)", f'"{total}"')
-    if block:
-        head = head.replace(FIRST_PAGE_CSS, "")
     css = (f"@page :first {{ counter-reset: page {first}; }} "
            "html, body { background: none !important; } .isn-blank { break-after: page; }")
-    return _with_style(head, css) + '<div class="isn-blank"></div>' * count + "</body></html>"
+    if total_apart(sp):      # room for the digits of the total (as wide as a zero: 1ch), spaces kept
+        head = sp.head.replace(_TOTAL, '""')
+        css += f" @page {{ @bottom-right {{ white-space: pre; padding-right: {len(str(total))}ch; }} }}"
+    else:
+        head = sp.head.replace(_TOTAL, f'"{total}"')
+    if block:
+        head = head.replace(FIRST_PAGE_CSS, "")
+    return _with_style(head, css) + '<div class="isn-blank"></div>' * MARGIN_BLOCK + "</body></html>"
+
+
+def total_document(sp: Split, total: int) -> str:
+    """One page with nothing but the page total, where the page style prints it (bottom right, same
+    font), printed over every page of the note (see `margins_document`)."""
+    css = ("@page { @top-left { content: none; } @top-center { content: none; } @top-right { content: none; } "
+           "@bottom-left { content: none; } @bottom-center { content: none; } "
+           f'@bottom-right {{ content: "{total}"; }} }} '
+           "html, body { background: none !important; }")
+    return _with_style(sp.head, css) + "</body></html>"
 
 
 # --- laying out one part (in a worker) ------------------------------------------------------------
@@ -138,9 +347,15 @@ def _quiet_weasyprint() -> None:
         logger.addFilter(_NoMissingAnchor())
 
 
-def _outline(tree) -> list:
-    return [[label, page, round(x, 3), round(y, 3), _outline(children)]
-            for label, (page, x, y), children, _state in tree]
+def _outline(document, scale: float) -> list:
+    """The part's headings in order, flat: [level, label, page, x, y] (nested at the merge, across
+    parts: a part that starts with a level-2 heading continues the section of the part before)."""
+    found = []
+    for number, page in enumerate(document.pages):
+        height = page.height * scale
+        for level, label, (x, y), _state in page.bookmarks:
+            found.append([level, label, number, round(x * scale, 3), round(height - y * scale, 3)])
+    return found
 
 
 def render_part(document_html: str, base_url: str) -> dict:
@@ -170,7 +385,7 @@ def render_part(document_html: str, base_url: str) -> dict:
                 links.append([number, target, [round(x0 * scale, 3), round(height - y1 * scale, 3),
                                                round(x1 * scale, 3), round(height - y0 * scale, 3)]])
     return {"pdf": document.write_pdf(), "pages": len(document.pages), "anchors": anchors, "links": links,
-            "outline": _outline(document.make_bookmark_tree(scale=scale, transform_pages=True)),
+            "outline": _outline(document, scale),
             "overflows": printcheck.overflows(document)}
 
 
@@ -211,18 +426,29 @@ def _watch_parent(parent: int) -> None:
     threading.Thread(target=watch, daemon=True, name="isnote-parent-watch").start()
 
 
+def _context():
+    """How the workers are started: forked from a server process ("forkserver", itself a fresh
+    interpreter: nothing of the caller's threads or kernels is inherited) that has imported and
+    warmed WeasyPrint once (`isnote.pdfworker`), so that the workers do not each pay for it; fresh
+    interpreters ("spawn") where there is no such server."""
+    import multiprocessing
+    if "forkserver" in multiprocessing.get_all_start_methods():
+        context = multiprocessing.get_context("forkserver")
+        context.set_forkserver_preload(["isnote.pdfworker"])
+        return context
+    return multiprocessing.get_context("spawn")        # pragma: no cover - not Linux
+
+
 def start_pool():
     """The worker processes (one per core, at most four), started once per process; None on one core.
-    Started ahead (`note.warm_up`) so that their start-up overlaps the notebooks. Fresh interpreters
-    ("spawn"): nothing of the caller's threads or kernels is inherited."""
+    Started ahead (`note.warm_up`) so that their start-up overlaps the notebooks (see `_context`)."""
     if _POOL:
         return _POOL[0]
     if _workers() < 2:
         return None
-    import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
     try:
-        pool = ProcessPoolExecutor(max_workers=_workers(), mp_context=multiprocessing.get_context("spawn"),
+        pool = ProcessPoolExecutor(max_workers=_workers(), mp_context=_context(),
                                    initializer=_watch_parent, initargs=(os.getpid(),))
         for _ in range(_workers()):
             pool.submit(_warm_worker)
@@ -286,12 +512,14 @@ class _Cache:
         self.added: list[str] = []          # laid out by this run
         self.counts: dict[str, int] = {}
         self.anchor_pages: dict[str, int] = {}
+        self.total = 0                       # page total of the last run (0: unknown)
         if folder is not None:
             try:
                 saved = json.loads((folder / "pages.json").read_text(encoding="utf-8"))
                 self.counts, self.anchor_pages = dict(saved["counts"]), dict(saved["anchor_pages"])
-            except (OSError, ValueError, KeyError, TypeError):
-                self.counts, self.anchor_pages = {}, {}
+                self.total = int(saved.get("total") or 0)
+            except (OSError, ValueError, KeyError, TypeError, AttributeError):
+                self.counts, self.anchor_pages, self.total = {}, {}, 0
 
     def get(self, key: str) -> dict | None:
         if key in self.memory:
@@ -320,14 +548,15 @@ class _Cache:
         except OSError:          # a cache that cannot be written (full disk, rights): this run goes on
             self.folder = None
 
-    def save(self, used: set[str], counts: dict[str, int], anchor_pages: dict[str, int]) -> None:
-        """Keep the parts of this run only (and their page counts, and the headings' pages)."""
+    def save(self, used: set[str], counts: dict[str, int], anchor_pages: dict[str, int], total: int) -> None:
+        """Keep the parts of this run only (and their page counts, the headings' pages, the total)."""
         if self.folder is None or not self.folder.is_dir():
             return
         from .atomic import write_text
         try:
             write_text(self.folder / "pages.json",
-                       json.dumps({"counts": counts, "anchor_pages": anchor_pages}, sort_keys=True))
+                       json.dumps({"counts": counts, "anchor_pages": anchor_pages, "total": total},
+                                  sort_keys=True))
             for path in self.folder.iterdir():
                 if path.suffix in (".pdf", ".json") and path.stem not in used and path.name != "pages.json":
                     path.unlink(missing_ok=True)
@@ -360,6 +589,15 @@ def _render_all(jobs: dict[str, tuple[str, str]], cache: _Cache, order: list[str
                 cache.put(k, render_part(*jobs[k]))
 
 
+def _margin_jobs(sp: Split, total: int, base_url: str) -> dict[str, tuple[str, str]]:
+    """The documents that print the margins of a note of `total` pages: the blocks, then the total
+    when it is laid out apart (key -> (html, base_url), in that order)."""
+    docs = [margins_document(sp, b, total) for b in range((total - 1) // MARGIN_BLOCK + 1)]
+    if total_apart(sp):
+        docs.append(total_document(sp, total))
+    return {_key(d): (d, base_url) for d in docs}
+
+
 def write(html: str, target: Path, base_url: str, cache_dir: Path | None = None,
           stats: dict | None = None) -> list[dict]:
     """Write the note's PDF to `target`; return the tables wider than the text block (page numbers
@@ -377,20 +615,30 @@ def write(html: str, target: Path, base_url: str, cache_dir: Path | None = None,
     cache = _Cache(cache_dir)
     docs = [part_document(sp, i) for i in range(len(sp.parts))]
     keys = [_key(d) for d in docs]
-    # the contents are laid out with the parts, their page numbers taken from the last run (a
-    # placeholder on the first run); laid out again below only when a number moved
-    guess = front_document(sp, cache.anchor_pages or None)
-    gkey = _key(guess)
-    jobs = {k: (d, base_url) for k, d in zip(keys, docs)}
-    jobs[gkey] = (guess, base_url)
+    title = title_document(sp)
+    tkey = _key(title)
+    jobs = {tkey: (title, base_url), **{k: (d, base_url) for k, d in zip(keys, docs)}}
+    # laid out with the parts: the contents with the headings' pages of the last run, and the margins
+    # of the last run's page total (mostly unchanged, taken from the cache); laid out again below
+    # only when a number moved. No guess on the first run: the contents are laid out once, at the end.
+    guess = contents_document(sp, cache.anchor_pages) if cache.anchor_pages else None
+    if guess is not None:
+        jobs[_key(guess)] = (guess, base_url)
+    if cache.total:
+        jobs.update(_margin_jobs(sp, cache.total, base_url))
+    else:              # first run: the blocks of margins for an estimated total (they need its digits only)
+        estimate = max(1, round(sum(estimated_pages(p) for p in sp.parts)) + 2)
+        jobs.update(list(_margin_jobs(sp, estimate, base_url).items())[:(estimate - 1) // MARGIN_BLOCK + 1])
     # longest first, by the page counts of the last runs (unknown parts first of all)
     order = sorted(jobs, key=lambda k: -cache.counts.get(k, 1000))
     _render_all(jobs, cache, order)
     results = [cache.get(k) for k in keys]
-    fkey = gkey
+    front = [cache.get(tkey)]
+    ckey = None
+    has_contents = _toc_start(sp.front) >= 0
+    contents_pages = 0 if not has_contents else cache.get(_key(guess))["pages"] if guess is not None else 1
     for _attempt in range(3):
-        front_pages = cache.get(fkey)["pages"]
-        starts, page = [], front_pages + 1
+        starts, page = [], front[0]["pages"] + contents_pages + 1
         for res in results:
             starts.append(page)
             page += res["pages"]
@@ -398,28 +646,34 @@ def write(html: str, target: Path, base_url: str, cache_dir: Path | None = None,
         for start, res in zip(starts, results):
             for name, (number, _x, _y) in res["anchors"].items():
                 anchor_pages.setdefault(name, start + number)
-        front_html = front_document(sp, anchor_pages)
-        fkey = _key(front_html)
-        _render_all({fkey: (front_html, base_url)}, cache, [fkey])
-        if cache.get(fkey)["pages"] == front_pages:
+        contents = contents_document(sp, anchor_pages)
+        if contents is None:
             break
+        ckey = _key(contents)
+        _render_all({ckey: (contents, base_url)}, cache, [ckey])
+        if cache.get(ckey)["pages"] == contents_pages:
+            break
+        contents_pages = cache.get(ckey)["pages"]
     else:                               # pragma: no cover - the numbers' width does not settle
         raise RuntimeError("contents of the note's PDF: their page count does not settle")
-    front = cache.get(fkey)
+    if ckey is not None:
+        front.append(cache.get(ckey))
     total = page - 1
-    margins = [margins_document(sp, b, total) for b in range((total - 1) // MARGIN_BLOCK + 1)]
-    mkeys = [_key(m) for m in margins]
-    _render_all({k: (m, base_url) for k, m in zip(mkeys, margins)}, cache, mkeys)
+    margin_jobs = _margin_jobs(sp, total, base_url)
+    mkeys = list(margin_jobs)
+    _render_all(margin_jobs, cache, mkeys)
     overlays = [cache.get(k) for k in mkeys]
-    if sum(o["pages"] for o in overlays) != total:   # pragma: no cover - one blank block per page
-        raise RuntimeError("margins of the note's PDF: page count differs from the note's")
+    if sum(o["pages"] for o in overlays[:(total - 1) // MARGIN_BLOCK + 1]) < total:   # pragma: no cover
+        raise RuntimeError("margins of the note's PDF: fewer pages than the note's")
 
-    write_bytes(target, merge([front] + results, overlays))
-    used = {fkey, *keys, *mkeys}
-    cache.save(used, {k: cache.get(k)["pages"] for k in (fkey, *keys)}, anchor_pages)
+    write_bytes(target, merge(front + results, overlays, total_apart(sp)))
+    front_keys = [tkey] + ([ckey] if ckey else [])
+    used = {*front_keys, *keys, *mkeys}
+    cache.save(used, {k: cache.get(k)["pages"] for k in (*front_keys, *keys)}, anchor_pages, total)
     stats.update(laid_out=len(cache.added), reused=len(used - set(cache.added)), pages=total)
     found = []
-    for start, res in zip([1] + starts, [front] + results):
+    first_pages = [1] + ([1 + front[0]["pages"]] if ckey else [])
+    for start, res in zip(first_pages + starts, front + results):
         found.extend({**o, "page": o["page"] + start - 1} for o in res["overflows"])
     return found
 
@@ -427,10 +681,12 @@ def write(html: str, target: Path, base_url: str, cache_dir: Path | None = None,
 _NAME_END = rb"(?=[\s/\[\]<>(){}%]|$)"
 
 
-def _print_margins(writer, overlays) -> None:
-    """Print each page of `overlays` (in order) over the page of the same number: the page's own
-    content is enclosed in q/Q (so that its graphic state does not leak), then the margin's content
-    is appended with its resources renamed (`/m<block>_<name>`). Nothing of the page is re-parsed."""
+def _print_margins(writer, overlays, total_apart: bool = False) -> None:
+    """Print each page of `overlays` (in order) over the page of the same number, and when
+    `total_apart` the one page of the last overlay (the page total) over every page: the page's own
+    content is enclosed in q/Q (so that its graphic state does not leak), then the margins' contents
+    are appended with their resources renamed (`/m<overlay>_<name>`). Nothing of the page is
+    re-parsed. Pages of the overlays beyond the document's are left out."""
     from pypdf import PdfReader
     from pypdf.generic import ArrayObject, DecodedStreamObject, DictionaryObject, NameObject
 
@@ -439,37 +695,62 @@ def _print_margins(writer, overlays) -> None:
         s.set_data(data)
         return writer._add_object(s)
 
+    def renamed(margin, prefix: str) -> tuple[bytes, list[tuple[str, str, object]]]:
+        """The margin page's content with its resources renamed, and (category, new name, value)."""
+        contents = margin.get_contents()
+        data = contents.get_data() if contents is not None else b""
+        entries_out = []
+        for category, entries in (margin.get("/Resources") or {}).items():
+            entries = entries.get_object()
+            if not isinstance(entries, DictionaryObject):
+                continue
+            for name, value in entries.items():
+                new = f"/{prefix}_{name[1:]}"
+                data = re.sub(re.escape(name.encode()) + _NAME_END, new.encode(), data)
+                entries_out.append((category, new, value))
+        return data, entries_out
+
+    def add(page, content_ref, entries, owned=()) -> None:
+        """Append `content_ref` to the page's content; its resources: `entries` (of a margin page,
+        cloned into the writer) and `owned` (already the writer's)."""
+        resources = page["/Resources"].get_object()
+        for (category, new, value), clone in [*((e, True) for e in entries), *((e, False) for e in owned)]:
+            target = resources.get(category)
+            if target is None:
+                target = resources[NameObject(category)] = DictionaryObject()
+            target = target.get_object()
+            if new not in target:
+                target[NameObject(new)] = value.clone(writer) if clone else value
+        own = page.get("/Contents")
+        own = list(own.get_object()) if isinstance(own.get_object(), ArrayObject) else [own]
+        page[NameObject("/Contents")] = ArrayObject([push, *own, pop, *content_ref])
+
+    def flate(data: bytes):
+        margin_stream = DecodedStreamObject()
+        margin_stream.set_data(data)
+        return writer._add_object(margin_stream.flate_encode())
+
     push, pop = stream(b"q\n"), stream(b"\nQ\n")
-    number = 0
-    for block, overlay in enumerate(overlays):
+    blocks = list(overlays)
+    every = None                 # the content and resources printed over every page (the total)
+    if total_apart and blocks:
+        data, entries = renamed(PdfReader(io.BytesIO(blocks.pop()["pdf"])).pages[0], "mt")
+        every = (flate(data), [(c, n, v.clone(writer)) for c, n, v in entries])
+    number, count = 0, len(writer.pages)
+    for block, overlay in enumerate(blocks):
         for margin in PdfReader(io.BytesIO(overlay["pdf"])).pages:
+            if number >= count:
+                break
             page = writer.pages[number]
             number += 1
-            own = page.get("/Contents")
-            own = list(own.get_object()) if isinstance(own.get_object(), ArrayObject) else [own]
-            resources = page["/Resources"].get_object()
-            contents = margin.get_contents()
-            data = contents.get_data() if contents is not None else b""
-            for category, entries in (margin.get("/Resources") or {}).items():
-                entries = entries.get_object()
-                if not isinstance(entries, DictionaryObject):
-                    continue
-                target = resources.get(category)
-                if target is None:
-                    target = resources[NameObject(category)] = DictionaryObject()
-                target = target.get_object()
-                for name, value in entries.items():
-                    new = f"/m{block}_{name[1:]}"
-                    data = re.sub(re.escape(name.encode()) + _NAME_END, new.encode(), data)
-                    if new not in target:
-                        target[NameObject(new)] = value.clone(writer)
-            margin_stream = DecodedStreamObject()
-            margin_stream.set_data(data)
-            page[NameObject("/Contents")] = ArrayObject([push, *own, pop,
-                                                         writer._add_object(margin_stream.flate_encode())])
+            data, entries = renamed(margin, f"m{block}")
+            if every is None:
+                add(page, [flate(data)], entries)
+            else:                                 # each margin in its own graphic state
+                add(page, [push, flate(data), pop, every[0]], entries, every[1])
 
 
-def merge(results: list[dict], overlays: list[dict] = ()) -> bytes:
+def merge(results: list[dict], overlays: list[dict] = (), total_apart: bool = False) -> bytes:
     """One PDF from the laid-out parts, in order: pages (with the margins of `overlays`, page for page,
     printed over them), named destinations for the whole document, the links between parts, one
     outline, the first part's metadata and language."""
@@ -486,7 +767,7 @@ def merge(results: list[dict], overlays: list[dict] = ()) -> bytes:
         offsets.append(len(writer.pages))
         for page in reader.pages:
             writer.add_page(page)
-    _print_margins(writer, overlays)
+    _print_margins(writer, overlays, total_apart)
 
     dests: dict[str, list] = {}
     for offset, res in zip(offsets, results):
@@ -515,14 +796,15 @@ def merge(results: list[dict], overlays: list[dict] = ()) -> bytes:
                 pobj[NameObject("/Annots")] = ArrayObject()
             pobj["/Annots"].append(annot)
 
-    def outline(items, offset, parent=None):
-        for label, page, x, y, children in items:
-            node = writer.add_outline_item(title=label, page_number=offset + page, parent=parent,
-                                           fit=Fit.xyz(x, y, 0))
-            outline(children, offset, node)
-
+    open_items: list[tuple[int, object]] = []      # (level, node) of the items that can take children
     for offset, res in zip(offsets, results):
-        outline(res["outline"], offset)
+        for level, label, page, x, y in res["outline"]:
+            while open_items and open_items[-1][0] >= level:
+                open_items.pop()
+            node = writer.add_outline_item(title=label, page_number=offset + page,
+                                           parent=open_items[-1][1] if open_items else None,
+                                           fit=Fit.xyz(x, y, 0))
+            open_items.append((level, node))
 
     if first_reader is not None:
         if first_reader.metadata:

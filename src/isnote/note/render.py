@@ -9,6 +9,7 @@ typography, sanitising and the PDF are isnote.note.post.
 from __future__ import annotations
 
 import datetime as _dt
+import json
 import re
 from pathlib import Path
 from typing import Any, Mapping
@@ -22,7 +23,7 @@ from ..config import PROJECT_ROOT, Layout, Params, resolve
 from ..errors import InputError
 from ..frdates import numeric_date as _date_fr
 from ..frnum import fmt_eur, fmt_int
-from ..labels import dataset_label
+from ..labels import dataset_label, wave_label
 from ..pdfparts import FIRST_PAGE_CSS
 from .data import NoteError, _category_labels, _flatten_funnel, _meta_entries, _read_json, emblematic, notebook_paths
 
@@ -251,6 +252,22 @@ ANNEX_COLUMNS = (  # (column, header, kind)
 )
 
 
+def _print_groups(df: pd.DataFrame, cols: list, params: Params) -> dict | None:
+    """How the PDF prints the list by groups (programme and wave, in the table's order), each from a
+    new page under its name (isnote.pdfparts.cut_groups), so that one decision lays out its group
+    only: the table's columns that make a row's group (1-based) and each group's name, e.g.
+    « PON IEJ – Vague 2019 », by the cells' texts joined with "|". The rows themselves stay plain."""
+    names = [c for c, _h, _k in cols]
+    if not {"programme", "wave"} <= set(names):
+        return None
+    pairs = df[["programme", "wave"]].astype("string").fillna("").drop_duplicates()
+    labels = {f"{p}|{w}": f"{readertext.programme_short(params, str(p).lower())} – "
+                         f"{wave_label(params.get('waves'), w)}"
+              for p, w in zip(pairs["programme"], pairs["wave"])}
+    return {"columns": f"{names.index('programme') + 1},{names.index('wave') + 1}",
+            "labels": json.dumps(labels, ensure_ascii=False, sort_keys=True)}
+
+
 def annex_list_html(retained: pd.DataFrame | None, params: Params) -> str:
     """Annex A: every retained operation, in a table the reader can filter and sort."""
     if retained is None or retained.empty:
@@ -278,7 +295,7 @@ def annex_list_html(retained: pd.DataFrame | None, params: Params) -> str:
     body = ("<tr>" + cells + "</tr>").str.cat(sep="")
     n = len(df)
     return blocks.render("annex_list", body=blocks.markup(body), count=fmt_int(n), total=n,
-                         columns=[(h, k) for c, h, k in cols],
+                         columns=[(h, k) for c, h, k in cols], print_groups=_print_groups(df, cols, params),
                          source=readertext.source_line(params, "operations"))
 
 
