@@ -122,6 +122,13 @@ def _share_bounds(df: pd.DataFrame, where: str) -> list[str]:
     return out
 
 
+def _plain(df: pd.DataFrame) -> pd.DataFrame:
+    """`df` with its text columns as Python objects (same values): the checks select rows of small
+    tables many times, and selecting rows of Arrow-backed text costs far more than of objects."""
+    text = {c: object for c, t in df.dtypes.items() if isinstance(t, pd.StringDtype)}
+    return df.astype(text) if text else df
+
+
 def _tol(col: str) -> float:
     return TOL_MEUR if "meur" in col else 0.0
 
@@ -153,6 +160,7 @@ def load_block(layout, name: str) -> dict | None:
 def check_table3(t3: pd.DataFrame, params: Params) -> list[str]:
     """OS rows add up to their axis row, axis rows to the total, per period; cumulative = waves."""
     out: list[str] = []
+    t3 = _plain(t3)
     periods = table_waves(params) + [CUMULATIVE]
     total = t3.loc[t3["level"].eq("total")]
     if len(total) != 1:
@@ -182,26 +190,28 @@ def check_table4(t4: pd.DataFrame, params: Params) -> list[str]:
     out: list[str] = []
     cols = ["participants", "n_ops", "ue_meur", "ct_meur", "with_participants",
             "pon_participants", "pon_n_ops", "pon_ue_meur", "pon_ct_meur"]
+    t4 = _plain(t4)
     for p, part in t4.groupby("periode", sort=False):
         total = part.loc[part["level"].eq("total")]
         if len(total) != 1:
             out.append(f"Tableau 4, {p} : une et une seule ligne Total attendue")
             continue
         total = total.iloc[0]
-        out += _sum_rows(part.loc[part["level"].eq("axe")], total, cols, f"Tableau 4, {p}, axes")
-        for axe in part.loc[part["level"].eq("os"), "axe"].unique():
-            row = part.loc[part["level"].eq("axe") & part["axe"].eq(axe)].iloc[0]
-            out += _sum_rows(part.loc[part["level"].eq("os") & part["axe"].eq(axe)], row, cols,
-                             f"Tableau 4, {p}, OS de l'axe {axe}")
+        is_axe, is_os = part["level"].eq("axe"), part["level"].eq("os")
+        out += _sum_rows(part.loc[is_axe], total, cols, f"Tableau 4, {p}, axes")
+        axe_rows = part.loc[is_axe]
+        for axe, os_rows in part.loc[is_os].groupby("axe", sort=False):
+            row = axe_rows.loc[axe_rows["axe"].eq(axe)].iloc[0]
+            out += _sum_rows(os_rows, row, cols, f"Tableau 4, {p}, OS de l'axe {axe}")
         for c in ("participants", "n_ops", "ue_meur", "ct_meur"):
             over = part[c] > part[f"pon_{c}"] + _tol(c)
             out += [f"Tableau 4, {p}, {part['label'].iloc[i]} : « {c} » retenu supérieur au total du programme"
                     for i in np.flatnonzero(over.to_numpy())]
     if set(cumulative_waves(params)) == set(table_waves(params)):
         cum = t4.loc[t4["periode"].eq(CUMULATIVE)].set_index("label")
+        by_wave = [t4.loc[t4["periode"].eq(w)].set_index("label") for w in table_waves(params)]
         for c in cols:
-            s = sum(t4.loc[t4["periode"].eq(w)].set_index("label")[c].reindex(cum.index).fillna(0)
-                    for w in table_waves(params))
+            s = sum(rows[c].reindex(cum.index).fillna(0) for rows in by_wave)
             diff = (cum[c] - s).abs() > _tol(c)
             out += [f"Tableau 4, cumul, {lab} : « {c} » ≠ somme des vagues" for lab in cum.index[diff.to_numpy()]]
     return out + _share_bounds(t4, "Tableau 4")
@@ -234,6 +244,7 @@ def check_table_programme(tp: pd.DataFrame, params: Params, name: str = "Tableau
 
 def check_participants_share(ps: pd.DataFrame) -> list[str]:
     out = []
+    ps = _plain(ps)
     for p, part in ps.groupby("periode", sort=False):
         total = part.loc[part["level"].eq("total")].iloc[0]
         out += _sum_rows(part.loc[part["level"].eq("axe")], total, ["n_ops", "with_participants", "participants"],
@@ -292,6 +303,7 @@ def check_survey_themes(st: pd.DataFrame, with_observations: int) -> list[str]:
 def check_t3_t4(t3: pd.DataFrame, t4: pd.DataFrame, params: Params) -> list[str]:
     """Tableau 3 and Tableau 4 agree on operations and total cost per wave, axis and OS."""
     out: list[str] = []
+    t3, t4 = _plain(t3), _plain(t4)
     for w in table_waves(params):
         part = t4.loc[t4["periode"].eq(w)]
         for level in ("total", "axe", "os"):
@@ -354,7 +366,9 @@ def check_retained_register(retained: pd.DataFrame, register: pd.DataFrame, oper
                           decision=register["decision"].astype("string").fillna("").str.strip())
     # object dtype: pandas' Arrow-string merge fails on empty frames (no chunk to infer a type from)
     reg_keys = reg.loc[reg["decision"].eq("retenue"), KEY].astype(str).astype(object)
-    scope = operations[KEY].astype(str).astype(object).drop_duplicates()
+    scope = operations[KEY].astype(str)
+    scope = scope.loc[scope["op_id"].isin(reg_keys["op_id"])]     # the operations the register names
+    scope = scope.astype(object).drop_duplicates()
     expected = reg_keys.merge(scope, on=KEY, how="inner")
     got = retained[KEY].astype(str).astype(object)
     out = []
@@ -380,6 +394,7 @@ def check_retained_register(retained: pd.DataFrame, register: pd.DataFrame, oper
 def check_kf_retained(kf: dict, t3: pd.DataFrame, t4: pd.DataFrame, params: Params, programme: str = "fse") -> list[str]:
     """Block `retained` (detailed part) agrees with Tableaux 3 and 4."""
     out: list[str] = []
+    t3, t4 = _plain(t3), _plain(t4)
     node = kf.get(programme, {})
     for w in table_waves(params):
         k = node.get(w, {})
