@@ -201,9 +201,12 @@ def save(fig: Figure, figures_dir: str | Path, name: str, close: bool = True) ->
 def save_cached(build, data: pd.DataFrame, figures_dir: str | Path, name: str) -> bytes:
     """`save(build(data), figures_dir, name)`, skipped when the files of the same chart of the same
     data are already there (a rerun after a change that does not touch this chart's data: drawing
-    and writing a PNG and an SVG costs a few tenths of a second). The key (data, builder, this
-    module's code) is kept in `<figures_dir>/../.state/charts/<name>.key`."""
+    and writing a PNG and an SVG costs a few tenths of a second, importing matplotlib a second). The
+    key (data, builder, the code of this module and of the builder's, matplotlib's version) is kept
+    in `<figures_dir>/../.state/charts/<name>.key`."""
     import hashlib
+    import inspect
+    from importlib.metadata import version
 
     figures_dir = Path(figures_dir)
     key_file = figures_dir.parent / ".state" / "charts" / f"{name}.key"
@@ -211,6 +214,10 @@ def save_cached(build, data: pd.DataFrame, figures_dir: str | Path, name: str) -
         h = hashlib.sha256()
         h.update(build.__qualname__.encode())
         h.update(Path(__file__).read_bytes())
+        source = inspect.getsourcefile(build)
+        if source and Path(source).resolve() != Path(__file__).resolve():   # e.g. isnote.waves
+            h.update(Path(source).read_bytes())
+        h.update(version("matplotlib").encode())
         h.update(repr([(str(c), str(t)) for c, t in data.dtypes.items()]).encode())
         h.update(pd.util.hash_pandas_object(data, index=True).to_numpy().tobytes())
         key = h.hexdigest()
