@@ -122,13 +122,6 @@ def _share_bounds(df: pd.DataFrame, where: str) -> list[str]:
     return out
 
 
-def _plain(df: pd.DataFrame) -> pd.DataFrame:
-    """`df` with its text columns as Python objects (same values): the checks select rows of small
-    tables many times, and selecting rows of Arrow-backed text costs far more than of objects."""
-    text = {c: object for c, t in df.dtypes.items() if isinstance(t, pd.StringDtype)}
-    return df.astype(text) if text else df
-
-
 def _tol(col: str) -> float:
     return TOL_MEUR if "meur" in col else 0.0
 
@@ -160,7 +153,6 @@ def load_block(layout, name: str) -> dict | None:
 def check_table3(t3: pd.DataFrame, params: Params) -> list[str]:
     """OS rows add up to their axis row, axis rows to the total, per period; cumulative = waves."""
     out: list[str] = []
-    t3 = _plain(t3)
     periods = table_waves(params) + [CUMULATIVE]
     total = t3.loc[t3["level"].eq("total")]
     if len(total) != 1:
@@ -190,7 +182,6 @@ def check_table4(t4: pd.DataFrame, params: Params) -> list[str]:
     out: list[str] = []
     cols = ["participants", "n_ops", "ue_meur", "ct_meur", "with_participants",
             "pon_participants", "pon_n_ops", "pon_ue_meur", "pon_ct_meur"]
-    t4 = _plain(t4)
     for p, part in t4.groupby("periode", sort=False):
         total = part.loc[part["level"].eq("total")]
         if len(total) != 1:
@@ -244,7 +235,6 @@ def check_table_programme(tp: pd.DataFrame, params: Params, name: str = "Tableau
 
 def check_participants_share(ps: pd.DataFrame) -> list[str]:
     out = []
-    ps = _plain(ps)
     for p, part in ps.groupby("periode", sort=False):
         total = part.loc[part["level"].eq("total")].iloc[0]
         out += _sum_rows(part.loc[part["level"].eq("axe")], total, ["n_ops", "with_participants", "participants"],
@@ -303,7 +293,6 @@ def check_survey_themes(st: pd.DataFrame, with_observations: int) -> list[str]:
 def check_t3_t4(t3: pd.DataFrame, t4: pd.DataFrame, params: Params) -> list[str]:
     """Tableau 3 and Tableau 4 agree on operations and total cost per wave, axis and OS."""
     out: list[str] = []
-    t3, t4 = _plain(t3), _plain(t4)
     for w in table_waves(params):
         part = t4.loc[t4["periode"].eq(w)]
         for level in ("total", "axe", "os"):
@@ -394,7 +383,6 @@ def check_retained_register(retained: pd.DataFrame, register: pd.DataFrame, oper
 def check_kf_retained(kf: dict, t3: pd.DataFrame, t4: pd.DataFrame, params: Params, programme: str = "fse") -> list[str]:
     """Block `retained` (detailed part) agrees with Tableaux 3 and 4."""
     out: list[str] = []
-    t3, t4 = _plain(t3), _plain(t4)
     node = kf.get(programme, {})
     for w in table_waves(params):
         k = node.get(w, {})

@@ -666,12 +666,13 @@ def survey_observations(survey: pd.DataFrame, params: Params) -> pd.DataFrame:
     return sel.reset_index(drop=True)
 
 
-def survey_themes(survey: pd.DataFrame, params: Params) -> pd.DataFrame:
+def survey_themes(survey: pd.DataFrame, params: Params, obs: pd.DataFrame | None = None) -> pd.DataFrame:
     """Per theme of params/survey_themes.yaml: respondents whose observation matches (themes overlap).
 
-    Columns: theme, label, n_respondents, share_of_observations.
+    Columns: theme, label, n_respondents, share_of_observations. `obs`: survey_observations(survey,
+    params) when the caller has it already.
     """
-    obs = survey_observations(survey, params)
+    obs = survey_observations(survey, params) if obs is None else obs
     rows = [{"theme": k, "label": lab, "n_respondents": int(obs[f"theme_{k}"].sum())} for k, lab, _ in _theme_spec(params)]
     out = pd.DataFrame(rows, columns=["theme", "label", "n_respondents"])
     out["share_of_observations"] = _frac(out["n_respondents"], len(obs)).to_numpy() if len(out) else []
@@ -732,11 +733,14 @@ def key_figures_retained(retained: pd.DataFrame, params: Params, programme: str,
     return {programme: block}
 
 
-def key_figures_survey(survey: pd.DataFrame, params: Params) -> dict:
-    """Block `survey`: respondents, shares, by_type (+ groups), with_observations, vague_definition, themes."""
-    sb = survey_by_type(survey, params)
-    st = survey_themes(survey, params)
-    obs = survey_observations(survey, params)
+def key_figures_survey(survey: pd.DataFrame, params: Params, *, sb: pd.DataFrame | None = None,
+                       st: pd.DataFrame | None = None, obs: pd.DataFrame | None = None) -> dict:
+    """Block `survey`: respondents, shares, by_type (+ groups), with_observations, vague_definition, themes.
+    `sb`, `st`, `obs`: survey_by_type, survey_themes, survey_observations of the same survey, when
+    the caller has them already."""
+    sb = survey_by_type(survey, params) if sb is None else sb
+    obs = survey_observations(survey, params) if obs is None else obs
+    st = survey_themes(survey, params, obs=obs) if st is None else st
     total = sb.loc[sb["kind"].eq("total")].iloc[0]
     shares = {a: float(total[f"share_{a}"]) for a in ANSWERS}
     rows = sb.loc[sb["kind"].isin(["type", "group"])].set_index("body_type")
@@ -764,7 +768,8 @@ def read_clean(layout, name: str, step: str = "01_ingest") -> pd.DataFrame:
     path = layout.clean / f"{name}.parquet"
     if not path.exists():
         raise InputError(path, "table propre introuvable", expected=f"exécuter d'abord l'étape {step}")
-    df = pd.read_parquet(path)
+    from . import readcache      # the typology step and the IEJ results read the same tables
+    df = readcache.read(path, lambda: pd.read_parquet(path))
     df.attrs["source"] = str(path)
     return df
 

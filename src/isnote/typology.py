@@ -130,10 +130,31 @@ def load_register(params: Params) -> pd.DataFrame:
     except ImportError:
         reg = _read_register_fallback(path)
     else:
-        reg = read_register(path, params)
+        key = _register_key(path, params)
+        if key is None:
+            reg = read_register(path, params)
+        else:   # the typology step and the IEJ results read the same register in the same kernel
+            from . import readcache
+            reg = readcache.read(path, lambda: read_register(path, params), extra=key)
     reg = reg.copy()
     reg.attrs["source"] = str(path)
     return reg
+
+
+def _register_key(path: Path, params: Params) -> tuple | None:
+    """What a reading of the register depends on besides the file's stat: its bytes and the
+    categories it is validated against; None when it is not a regular file (the reader says why)."""
+    import hashlib
+    import stat
+    from .review import _categories
+
+    try:
+        if not stat.S_ISREG(path.stat().st_mode):
+            return None
+        digest = hashlib.blake2b(path.read_bytes(), digest_size=16).hexdigest()
+    except OSError:
+        return None
+    return (digest, tuple(_categories(params).items()))
 
 
 def _check_register(register: pd.DataFrame, params: Params) -> pd.DataFrame:
