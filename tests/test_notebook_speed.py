@@ -124,3 +124,11 @@ def test_the_charts_module_does_not_import_matplotlib_until_it_draws():
             "import matplotlib; assert matplotlib.get_backend().lower() == 'agg'")
     env = {**os.environ, "MPLBACKEND": "module://matplotlib_inline.backend_inline"}
     subprocess.run([sys.executable, "-c", code], check=True, env=env, timeout=120)
+
+
+def test_only_the_last_files_read_are_kept(tmp_path):
+    for k in range(readcache.MAX_KEPT + 3):
+        path = tmp_path / f"t{k}.parquet"
+        pd.DataFrame({"a": [k]}).to_parquet(path)
+        readcache.read(path, lambda: pd.read_parquet(path))
+    assert len(readcache._KEPT) == readcache.MAX_KEPT

@@ -7,7 +7,7 @@ the second reading of an unchanged file costs nothing. A file is known by its pa
 new change time) and, for what the caller adds to the key (`extra`), e.g. the file's bytes or the
 parameters its reading depends on. Each reader gets its own shallow copy: with pandas'
 copy-on-write, a change a notebook makes to its frame never reaches the kept one. One frame is
-kept per path; a reading that fails keeps nothing.
+kept per path, for the last `MAX_KEPT` paths read; a reading that fails keeps nothing.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from typing import Callable
 
 import pandas as pd
 
+MAX_KEPT = 8
 _KEPT: dict[str, tuple[tuple, pd.DataFrame]] = {}
 
 
@@ -37,6 +38,9 @@ def read(path: str | Path, reader: Callable[[], pd.DataFrame], extra: tuple = ()
     if kept is not None and kept[0] == key:
         return kept[1].copy(deep=False)
     frame = reader()
+    _KEPT.pop(name, None)
+    while len(_KEPT) >= MAX_KEPT:
+        _KEPT.pop(next(iter(_KEPT)))
     _KEPT[name] = (key, frame)
     return frame.copy(deep=False)
 
