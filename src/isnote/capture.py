@@ -99,7 +99,8 @@ def for_wave(candidates: pd.DataFrame, operations: pd.DataFrame, register: pd.Da
     from .screening import _register_status
 
     cw = str(params["current_wave"])
-    cur = operations[operations["wave"].astype(str) == cw].reset_index(drop=True)
+    cur = operations[["op_id", "programme", "wave"]]             # the keys only, not the texts
+    cur = cur[cur["wave"].astype(str) == cw].reset_index(drop=True)
     cur = cur.assign(op_id=cur["op_id"].astype(str).str.strip(), programme=cur["programme"].astype(str))
     status = _register_status(cur, register)
     available = survey is not None and len(survey) > 0

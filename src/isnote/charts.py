@@ -4,25 +4,25 @@ Each `*_chart` function returns a matplotlib Figure; `save(fig, figures_dir, nam
 `<name>.png` and `<name>.svg` atomically and returns the PNG bytes (for
 isnote.display.figure_html). Files are byte-identical across runs: fixed dpi, fixed SVG hash
 salt, no date in the metadata.
+
+matplotlib is imported on the first chart drawn, not with this module: its import costs about a
+second of CPU, and a rerun whose charts' data did not change (`save_cached`) draws none.
 """
 
 from __future__ import annotations
 
 import io
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import matplotlib
+import numpy as np
+import pandas as pd
 
-matplotlib.use("Agg")
+from .atomic import write_bytes
+from .frnum import NBSP, fmt_int, fmt_num, fmt_pct
 
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-from matplotlib.figure import Figure  # noqa: E402
-from matplotlib.ticker import FuncFormatter  # noqa: E402
-
-from .atomic import write_bytes  # noqa: E402
-from .frnum import NBSP, fmt_int, fmt_num, fmt_pct  # noqa: E402
+if TYPE_CHECKING:  # pragma: no cover
+    from matplotlib.figure import Figure
 
 WIDTH_IN = 16 / 2.54          # 16 cm: readable at A4 width
 DPI = 200
@@ -53,11 +53,31 @@ STYLE = {
 ANSWER_LABELS = {"oui": "Oui", "non": "Non", "nsp": "Ne se prononce pas"}
 
 
+_PYPLOT: list = []
+
+
+def _pyplot():
+    """matplotlib.pyplot, imported on first use, on the Agg backend (no display)."""
+    if not _PYPLOT:
+        import matplotlib
+        matplotlib.use("Agg")
+        import matplotlib.pyplot
+        _PYPLOT.append(matplotlib.pyplot)
+    return _PYPLOT[0]
+
+
+def __getattr__(name: str):
+    if name == "plt":       # `from isnote.charts import plt` (isnote.waves): pyplot, imported then
+        return _pyplot()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
 def _style():
-    return plt.rc_context(STYLE)
+    return _pyplot().rc_context(STYLE)
 
 
 def _fr_axis(ax, axis: str = "x", decimals: int = 0, unit: str = "") -> None:
+    from matplotlib.ticker import FuncFormatter
     fmt = FuncFormatter(lambda v, _pos: fmt_num(v, decimals) + (f"{NBSP}{unit}" if unit else ""))
     (ax.xaxis if axis == "x" else ax.yaxis).set_major_formatter(fmt)
 
@@ -72,6 +92,8 @@ def survey_chart(sb: pd.DataFrame, title: str | None = None) -> Figure:
     df["lab"] = np.where(df["kind"].eq("group"), df["body_type"] + " (ensemble)", df["body_type"])
     df["lab"] = df["lab"] + "\n(" + df["n"].map(fmt_int) + " rép.)"
     df = df.iloc[::-1].reset_index(drop=True)        # first row at the top
+    plt = _pyplot()
+    from matplotlib.ticker import FuncFormatter
     with _style():
         fig, ax = plt.subplots(figsize=(WIDTH_IN, 0.55 * len(df) + 1.3))
         left = np.zeros(len(df))
@@ -107,6 +129,7 @@ def regions_chart(reg: pd.DataFrame, ranked_only: bool = True, title: str | None
     """Representation ratio per region (share of retained / share of all operations), horizontal bars."""
     df = reg.loc[reg["ranked"]] if ranked_only and reg["ranked"].any() else reg
     df = df.sort_values(["ratio", "region"], ascending=[True, False], kind="stable").reset_index(drop=True)
+    plt = _pyplot()
     with _style():
         fig, ax = plt.subplots(figsize=(WIDTH_IN, 0.28 * len(df) + 1.2))
         colors = np.where(df["ratio"].to_numpy() > 1.0, PALETTE["bar"], PALETTE["muted"])
@@ -131,6 +154,7 @@ def regions_chart(reg: pd.DataFrame, ranked_only: bool = True, title: str | None
 def category_chart(t5: pd.DataFrame, wave: str, title: str | None = None) -> Figure:
     """Retained operations and total cost per category (current wave), two panels."""
     df = t5.loc[t5["categorie"].ne("total")].iloc[::-1].reset_index(drop=True)
+    plt = _pyplot()
     with _style():
         fig, (a1, a2) = plt.subplots(1, 2, figsize=(WIDTH_IN, 0.45 * len(df) + 1.2), sharey=True)
         y = np.arange(len(df))
@@ -167,7 +191,7 @@ def save(fig: Figure, figures_dir: str | Path, name: str, close: bool = True) ->
         fig.savefig(svg, format="svg", metadata={"Date": None, "Creator": None}, bbox_inches="tight",
                     facecolor="white")
     if close:
-        plt.close(fig)
+        _pyplot().close(fig)
     data = png.getvalue()
     write_bytes(figures_dir / f"{name}.png", data)
     write_bytes(figures_dir / f"{name}.svg", svg.getvalue())
@@ -177,9 +201,12 @@ def save(fig: Figure, figures_dir: str | Path, name: str, close: bool = True) ->
 def save_cached(build, data: pd.DataFrame, figures_dir: str | Path, name: str) -> bytes:
     """`save(build(data), figures_dir, name)`, skipped when the files of the same chart of the same
     data are already there (a rerun after a change that does not touch this chart's data: drawing
-    and writing a PNG and an SVG costs a few tenths of a second). The key (data, builder, this
-    module's code) is kept in `<figures_dir>/../.state/charts/<name>.key`."""
+    and writing a PNG and an SVG costs a few tenths of a second, importing matplotlib a second). The
+    key (data, builder, the code of this module and of the builder's, matplotlib's version) is kept
+    in `<figures_dir>/../.state/charts/<name>.key`."""
     import hashlib
+    import inspect
+    from importlib.metadata import version
 
     figures_dir = Path(figures_dir)
     key_file = figures_dir.parent / ".state" / "charts" / f"{name}.key"
@@ -187,6 +214,10 @@ def save_cached(build, data: pd.DataFrame, figures_dir: str | Path, name: str) -
         h = hashlib.sha256()
         h.update(build.__qualname__.encode())
         h.update(Path(__file__).read_bytes())
+        source = inspect.getsourcefile(build)
+        if source and Path(source).resolve() != Path(__file__).resolve():   # e.g. isnote.waves
+            h.update(Path(source).read_bytes())
+        h.update(version("matplotlib").encode())
         h.update(repr([(str(c), str(t)) for c, t in data.dtypes.items()]).encode())
         h.update(pd.util.hash_pandas_object(data, index=True).to_numpy().tobytes())
         key = h.hexdigest()

@@ -188,20 +188,21 @@ def check_table4(t4: pd.DataFrame, params: Params) -> list[str]:
             out.append(f"Tableau 4, {p} : une et une seule ligne Total attendue")
             continue
         total = total.iloc[0]
-        out += _sum_rows(part.loc[part["level"].eq("axe")], total, cols, f"Tableau 4, {p}, axes")
-        for axe in part.loc[part["level"].eq("os"), "axe"].unique():
-            row = part.loc[part["level"].eq("axe") & part["axe"].eq(axe)].iloc[0]
-            out += _sum_rows(part.loc[part["level"].eq("os") & part["axe"].eq(axe)], row, cols,
-                             f"Tableau 4, {p}, OS de l'axe {axe}")
+        is_axe, is_os = part["level"].eq("axe"), part["level"].eq("os")
+        out += _sum_rows(part.loc[is_axe], total, cols, f"Tableau 4, {p}, axes")
+        axe_rows = part.loc[is_axe]
+        for axe, os_rows in part.loc[is_os].groupby("axe", sort=False):
+            row = axe_rows.loc[axe_rows["axe"].eq(axe)].iloc[0]
+            out += _sum_rows(os_rows, row, cols, f"Tableau 4, {p}, OS de l'axe {axe}")
         for c in ("participants", "n_ops", "ue_meur", "ct_meur"):
             over = part[c] > part[f"pon_{c}"] + _tol(c)
             out += [f"Tableau 4, {p}, {part['label'].iloc[i]} : « {c} » retenu supérieur au total du programme"
                     for i in np.flatnonzero(over.to_numpy())]
     if set(cumulative_waves(params)) == set(table_waves(params)):
         cum = t4.loc[t4["periode"].eq(CUMULATIVE)].set_index("label")
+        by_wave = [t4.loc[t4["periode"].eq(w)].set_index("label") for w in table_waves(params)]
         for c in cols:
-            s = sum(t4.loc[t4["periode"].eq(w)].set_index("label")[c].reindex(cum.index).fillna(0)
-                    for w in table_waves(params))
+            s = sum(rows[c].reindex(cum.index).fillna(0) for rows in by_wave)
             diff = (cum[c] - s).abs() > _tol(c)
             out += [f"Tableau 4, cumul, {lab} : « {c} » ≠ somme des vagues" for lab in cum.index[diff.to_numpy()]]
     return out + _share_bounds(t4, "Tableau 4")
@@ -354,7 +355,9 @@ def check_retained_register(retained: pd.DataFrame, register: pd.DataFrame, oper
                           decision=register["decision"].astype("string").fillna("").str.strip())
     # object dtype: pandas' Arrow-string merge fails on empty frames (no chunk to infer a type from)
     reg_keys = reg.loc[reg["decision"].eq("retenue"), KEY].astype(str).astype(object)
-    scope = operations[KEY].astype(str).astype(object).drop_duplicates()
+    scope = operations[KEY].astype(str)
+    scope = scope.loc[scope["op_id"].isin(reg_keys["op_id"])]     # the operations the register names
+    scope = scope.astype(object).drop_duplicates()
     expected = reg_keys.merge(scope, on=KEY, how="inner")
     got = retained[KEY].astype(str).astype(object)
     out = []

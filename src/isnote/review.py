@@ -249,17 +249,19 @@ def _record_end_lines(text: str):
         yield reader.line_num
 
 
-def _fail(path, mask: np.ndarray, lines: np.ndarray, column: str, values: pd.Series, message: str,
+def _fail(path, mask: np.ndarray, lines, column: str, values: pd.Series, message: str,
           expected: str) -> None:
+    """`lines`: the line of each row, or a function giving them (counted only for an error)."""
     if mask.any():
         i = int(np.flatnonzero(mask)[0])
+        lines = lines() if callable(lines) else lines
         raise InputError(path, message, row=int(lines[i]), column=column, value=values.iloc[i],
                          expected=expected, more=int(mask.sum()) - 1)
 
 
 def validate_register(reg: pd.DataFrame, params: Params, path) -> None:
     """Check the values of a register (all text). Raises InputError on the first problem."""
-    lines = _line_numbers(reg[list(REGISTER_COLUMNS)])
+    lines = lambda: _line_numbers(reg[list(REGISTER_COLUMNS)])     # noqa: E731 - only for an error
     cats = _categories(params)
     _fail(path, (reg["op_id"] == "").to_numpy(), lines, "op_id", reg["op_id"],
           "numéro d'opération vide", "un numéro d'opération")

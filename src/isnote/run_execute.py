@@ -137,7 +137,18 @@ class KernelPool:
         self._pool.shutdown(wait=True)
 
 
+def warm_papermill() -> None:
+    """Import papermill and compile nbformat's schema validator: about a second of CPU, paid by the
+    first notebook of a process otherwise, while its kernel waits."""
+    import nbformat
+    import papermill  # noqa: F401
+    nbformat.validate(nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(
+        outputs=[nbformat.v4.new_output("display_data", data={"text/html": ""})])]))
+    _quiet_papermill()
+
+
 def preload_assembly(pdf: bool = False) -> None:
+    warm_papermill()               # first: the notebooks need it before the note does
     import importlib.util
     if importlib.util.find_spec("isnote.note") is None:  # pragma: no cover
         return

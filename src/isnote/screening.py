@@ -539,7 +539,8 @@ def complete_funnel(funnel: Mapping, candidates: pd.DataFrame, operations: pd.Da
     """
     cw = str(params["current_wave"])
     out = {k: (dict(v) if isinstance(v, dict) else v) for k, v in funnel.items()}
-    ops = operations[operations["wave"].astype(str) == cw].reset_index(drop=True)
+    ops = operations[["op_id", "programme", "wave"]]            # the keys only, not the texts
+    ops = ops[ops["wave"].astype(str) == cw].reset_index(drop=True)
     ops = ops.assign(op_id=ops["op_id"].astype(str).str.strip(), programme=ops["programme"].astype(str))
     decision = _register_status(ops, register)
     reviewed = decision.isin(["retenue", "ecartee"]).to_numpy()

@@ -108,32 +108,57 @@ def _groups(params: Params) -> dict[str, list[str]]:
 SUM_COLS = ["n_ops", "ue", "ct", "participants", "with_participants"]
 
 
+def _sum_frame(frame: pd.DataFrame, keys=()) -> pd.DataFrame:
+    """The summed columns of `frame` (n_ops, ue, ct, participants, with_participants), and its
+    columns `keys` to group by."""
+    part = frame["participants"].fillna(0)
+    return pd.DataFrame({"n_ops": np.ones(len(frame), dtype="int64"), "ue": frame["ue"], "ct": frame["ct"],
+                         "participants": part.astype("int64"), "with_participants": (part > 0).astype("int64"),
+                         **{k: frame[k] for k in keys}},
+                        index=frame.index)
+
+
+def _total(f: pd.DataFrame) -> pd.DataFrame:
+    return pd.DataFrame([{"n_ops": int(len(f)), "ue": float(f["ue"].sum()), "ct": float(f["ct"].sum()),
+                          "participants": int(f["participants"].sum()),
+                          "with_participants": int(f["with_participants"].sum())}])
+
+
+def _grouped(f: pd.DataFrame, by: list[str]) -> pd.DataFrame:
+    # grouped by column names, not by Series: pandas formats a grouping Series (repr) to check it
+    return f.groupby(list(by), observed=True, sort=True)[SUM_COLS].sum()
+
+
 def _sums(frame: pd.DataFrame, by: list[str] | None = None) -> pd.DataFrame:
     """n_ops, ue, ct (euros), participants, with_participants (ops with > 0 participant record)."""
     # only the summed columns (not a copy of the whole frame), one groupby sum: several times faster
     # than a named aggregation over a full copy, for the same result
-    part = frame["participants"].fillna(0)
-    f = pd.DataFrame({"n_ops": np.ones(len(frame), dtype="int64"), "ue": frame["ue"], "ct": frame["ct"],
-                      "participants": part.astype("int64"), "with_participants": (part > 0).astype("int64")},
-                     index=frame.index)
-    if not by:
-        return pd.DataFrame([{"n_ops": int(len(f)), "ue": float(f["ue"].sum()), "ct": float(f["ct"].sum()),
-                              "participants": int(f["participants"].sum()),
-                              "with_participants": int(f["with_participants"].sum())}])
-    return f.groupby([frame[b] for b in by], observed=True, sort=True).sum()
+    f = _sum_frame(frame, by or [])
+    return _grouped(f, by) if by else _total(f)
 
 
 def _select(frame: pd.DataFrame, programme: str, waves: list[str]) -> pd.DataFrame:
     return frame.loc[frame["programme"].eq(programme) & frame["wave"].isin(waves)]
 
 
+# the columns the sums and their row keys read
+SUM_INPUTS = ["programme", "wave", "axe", "os", "region", "ue", "ct", "participants"]
+
+
+def _sum_inputs(frame: pd.DataFrame) -> pd.DataFrame:
+    """`frame` with only the columns the sums read: selecting rows of the whole frame copies every
+    text column (titles, descriptions), most of the cost of a table on the operations."""
+    return frame[[c for c in SUM_INPUTS if c in frame.columns]]
+
+
 def _keyed_sums(frame: pd.DataFrame, detail_os: bool = True) -> pd.DataFrame:
     """Sums indexed by row key: "total", "axe:<a>", "os:<code>"."""
-    parts = [_sums(frame).set_axis(["total"])]
-    by_axe = _sums(frame, ["axe"])
+    f = _sum_frame(frame, ["axe", "os"] if detail_os else ["axe"])      # built once for the three
+    parts = [_total(f).set_axis(["total"])]
+    by_axe = _grouped(f, ["axe"])
     parts.append(by_axe.set_axis("axe:" + by_axe.index.astype(str)))
     if detail_os:
-        by_os = _sums(frame, ["os"])
+        by_os = _grouped(f, ["os"])
         parts.append(by_os.set_axis("os:" + by_os.index.astype(str)))
     out = pd.concat(parts)
     return out
@@ -160,7 +185,7 @@ def table3(retained: pd.DataFrame, params: Params, programme: str = "fse") -> pd
     """
     groups = _groups(params)
     all_waves = sorted({w for ws in groups.values() for w in ws})
-    frame = _select(retained, programme, all_waves)
+    frame = _select(_sum_inputs(retained), programme, all_waves)
     os_axis = _os_axis(params, programme)
     present = frame[["os", "axe"]].drop_duplicates()
     op_axis = dict(zip(present["os"].astype(str), present["axe"].astype(str)))
@@ -234,13 +259,16 @@ def table4(retained: pd.DataFrame, operations: pd.DataFrame, params: Params, pro
     """
     detail = _detail_axes(params)
     os_axis = _os_axis(params, programme)
+    operations, retained = _sum_inputs(operations), _sum_inputs(retained)
     frames = []
     for name, waves in _groups(params).items():
         pon = _select(operations, programme, waves)
         ret = _select(retained, programme, waves)
-        det_codes = [c for c in _os_order(params, programme, set(pon["os"].astype(str)) | set(ret["os"].astype(str)))
-                     if os_axis.get(c) in detail or (c not in os_axis and
-                                                      pon.loc[pon["os"].astype(str).eq(c), "axe"].astype(str).isin(detail).any())]
+        pon_os = pon["os"].astype(str)
+        # codes outside the nomenclature belong to a detail axis when one of their operations does
+        in_detail = set(pon_os[pon["axe"].astype(str).isin(detail)].unique())
+        det_codes = [c for c in _os_order(params, programme, set(pon_os.unique()) | set(ret["os"].astype(str).unique()))
+                     if os_axis.get(c) in detail or (c not in os_axis and c in in_detail)]
         rows = [{"key": "total", "level": "total", "axe": "", "os": "", "label": "Total"}]
         for axe in programme_axes(params, programme):
             rows.append({"key": f"axe:{axe}", "level": "axe", "axe": axe, "os": "", "label": f"Axe {axe}"})
@@ -300,6 +328,7 @@ def display_table4(t4: pd.DataFrame, params: Params) -> tuple[pd.DataFrame, Form
 
 def participants_share(retained: pd.DataFrame, params: Params, programme: str = "fse") -> pd.DataFrame:
     """Per period and axis (and total): retained ops, those with > 0 participant record, share."""
+    retained = _sum_inputs(retained)
     frames = []
     for name, waves in _groups(params).items():
         ret = _select(retained, programme, waves)
@@ -342,8 +371,8 @@ def regions(retained: pd.DataFrame, operations: pd.DataFrame, params: Params, pr
     (descending), then region.
     """
     wave = wave or params["current_wave"]
-    ret = _select(retained, programme, [wave])
-    pon = _select(operations, programme, [wave])
+    ret = _select(_sum_inputs(retained), programme, [wave])
+    pon = _select(_sum_inputs(operations), programme, [wave])
     r = _sums(ret, ["region"])
     p = _sums(pon, ["region"])
     out = pd.DataFrame(index=p.index.union(r.index))
@@ -447,6 +476,7 @@ def table_programme(retained: pd.DataFrame, operations: pd.DataFrame, params: Pa
     pon_ue_meur, pon_ct_meur.
     """
     rows = []
+    retained, operations = _sum_inputs(retained), _sum_inputs(operations)
     for name, waves in _groups(params).items():
         r = _sums(_select(retained, programme, waves)).iloc[0]
         p = _sums(_select(operations, programme, waves)).iloc[0]
@@ -636,12 +666,13 @@ def survey_observations(survey: pd.DataFrame, params: Params) -> pd.DataFrame:
     return sel.reset_index(drop=True)
 
 
-def survey_themes(survey: pd.DataFrame, params: Params) -> pd.DataFrame:
+def survey_themes(survey: pd.DataFrame, params: Params, obs: pd.DataFrame | None = None) -> pd.DataFrame:
     """Per theme of params/survey_themes.yaml: respondents whose observation matches (themes overlap).
 
-    Columns: theme, label, n_respondents, share_of_observations.
+    Columns: theme, label, n_respondents, share_of_observations. `obs`: survey_observations(survey,
+    params) when the caller has it already.
     """
-    obs = survey_observations(survey, params)
+    obs = survey_observations(survey, params) if obs is None else obs
     rows = [{"theme": k, "label": lab, "n_respondents": int(obs[f"theme_{k}"].sum())} for k, lab, _ in _theme_spec(params)]
     out = pd.DataFrame(rows, columns=["theme", "label", "n_respondents"])
     out["share_of_observations"] = _frac(out["n_respondents"], len(obs)).to_numpy() if len(out) else []
@@ -665,7 +696,8 @@ def key_figures_retained(retained: pd.DataFrame, params: Params, programme: str,
     ops_with_participants}; cumulative.total. detail=False (IEJ): per wave and cumulative,
     `total` {n_ops, ue, ct}.
     """
-    frame = retained.loc[retained["programme"].eq(programme)]
+    frame = _sum_inputs(retained)
+    frame = frame.loc[frame["programme"].eq(programme)]
     periods = {w: [w] for w in cumulative_waves(params)}
     periods[CUMULATIVE] = cumulative_waves(params)
     os_axis = _os_axis(params, programme)
@@ -701,11 +733,14 @@ def key_figures_retained(retained: pd.DataFrame, params: Params, programme: str,
     return {programme: block}
 
 
-def key_figures_survey(survey: pd.DataFrame, params: Params) -> dict:
-    """Block `survey`: respondents, shares, by_type (+ groups), with_observations, vague_definition, themes."""
-    sb = survey_by_type(survey, params)
-    st = survey_themes(survey, params)
-    obs = survey_observations(survey, params)
+def key_figures_survey(survey: pd.DataFrame, params: Params, *, sb: pd.DataFrame | None = None,
+                       st: pd.DataFrame | None = None, obs: pd.DataFrame | None = None) -> dict:
+    """Block `survey`: respondents, shares, by_type (+ groups), with_observations, vague_definition, themes.
+    `sb`, `st`, `obs`: survey_by_type, survey_themes, survey_observations of the same survey, when
+    the caller has them already."""
+    sb = survey_by_type(survey, params) if sb is None else sb
+    obs = survey_observations(survey, params) if obs is None else obs
+    st = survey_themes(survey, params, obs=obs) if st is None else st
     total = sb.loc[sb["kind"].eq("total")].iloc[0]
     shares = {a: float(total[f"share_{a}"]) for a in ANSWERS}
     rows = sb.loc[sb["kind"].isin(["type", "group"])].set_index("body_type")
@@ -733,7 +768,8 @@ def read_clean(layout, name: str, step: str = "01_ingest") -> pd.DataFrame:
     path = layout.clean / f"{name}.parquet"
     if not path.exists():
         raise InputError(path, "table propre introuvable", expected=f"exécuter d'abord l'étape {step}")
-    df = pd.read_parquet(path)
+    from . import readcache      # the typology step and the IEJ results read the same tables
+    df = readcache.read(path, lambda: pd.read_parquet(path))
     df.attrs["source"] = str(path)
     return df
 
