@@ -34,7 +34,7 @@ from .run_execute import (KernelPool, StepFailed, assemble, dataset_notice, prel
                           run_notebook, side_tasks, start_side_tasks)
 from .run_plan import (STAGES, STEPS, Step, absent_programme_steps, code_hash, first_stage, lanes,  # noqa: F401
                        plan as _plan, save_import_cache, write_state)
-from .run_publish import (SNAPSHOT_ENV, drop_step_outputs, end_run, lock_stage, publish,  # noqa: F401
+from .run_publish import (SNAPSHOT_ENV, cache_dir, drop_step_outputs, end_run, lock_stage, publish,  # noqa: F401
                           remove_abandoned_stages, snapshot_register, stage_path, staged_params as staged)
 
 PARALLEL = {"typology", "fse", "iej"}     # the steps whose retained counts stepcheck compares
@@ -115,7 +115,7 @@ def run(params_path: str | None = None, *, force: bool = False, pdf: bool = True
                 write_text(layout.tables / "LISEZMOI.txt", notice + "\n")
             checks.write_summary(layout)              # checks passed, for the methodological annex
         if ran and side:   # reviewer HTML and the workbook, in another process, beside the note
-            side_proc = start_side_tasks(staged_params, stage, ran, workbook=True, cache_dir=build_root / "side-cache")
+            side_proc = start_side_tasks(staged_params, stage, ran, workbook=True, cache_dir=cache_dir(build_root, "side"))
         if own_pool:   # the kernels are no longer needed: shut them down in the background
             closer = threading.Thread(target=pool.close, daemon=True)
             closer.start()
@@ -135,7 +135,7 @@ def run(params_path: str | None = None, *, force: bool = False, pdf: bool = True
             if not pdf:   # an HTML-only build (the preview): the previous PDF would no longer match the note
                 layout.note_pdf.unlink(missing_ok=True)
             # the PDF's laid-out parts are kept beside the stages, for the next run
-            _assemble(staged_params, layout, pdf=pdf, pdf_cache=build_root / "pdf-cache")
+            _assemble(staged_params, layout, pdf=pdf, pdf_cache=cache_dir(build_root, "pdf"))
             state["assemble"] = assemble_key
             summary["assemble"] = "ran"
             _log(f"  note : {time.perf_counter() - t:.1f} s")

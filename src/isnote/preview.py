@@ -422,7 +422,7 @@ class Preview:
         order = [s.notebook for s in pipeline.STEPS if s.notebook in self._side_pending]
         self._side = pipeline.start_side_tasks(self.params, self.final, order, workbook=True,
                                                stderr=subprocess.DEVNULL, nice=10,
-                                               cache_dir=pipeline.stage_path(self.final).parent / "side-cache")
+                                               cache_dir=pipeline.cache_dir(pipeline.stage_path(self.final).parent, "side"))
 
     def build(self) -> bool:
         """One rebuild: run the pipeline (HTML only) with the warm kernels; publish or report."""

@@ -276,7 +276,8 @@ def assemble(params: Params, layout, *, pdf: bool, pdf_cache: Path | None = None
         return []
     from . import note
     # the post-processed parts of the page are kept beside the PDF's (the same page as without)
-    post_cache = Path(pdf_cache).parent / "post-cache" if pdf_cache is not None else None
+    from .run_publish import cache_dir
+    post_cache = cache_dir(Path(pdf_cache).parent, "post") if pdf_cache is not None else None
     result = note.build(params, layout, pdf=pdf, companions=False, pdf_cache=pdf_cache, post_cache=post_cache)
     lines = [w for w in result.get("warnings", [])
              if w.startswith(("paragraphe à relire", "termes techniques", "tableau plus large"))]

@@ -78,6 +78,16 @@ def end_run(build_root: Path, stage: Path, lock) -> None:
     (build_root / f"{stage.name}.lock").unlink(missing_ok=True)
 
 
+# what a run keeps beside its stages for the next one (never part of the outputs): the PDF's laid-out
+# parts, the note's post-processed parts, the reviewer HTML's cells and compiled templates
+CACHE_DIRS = {"pdf": "pdf-cache", "post": "post-cache", "side": "side-cache"}
+
+
+def cache_dir(build_root: Path, kind: str) -> Path:
+    """The folder of the cache `kind` (a key of CACHE_DIRS) beside the stages in `build_root`."""
+    return Path(build_root) / CACHE_DIRS[kind]
+
+
 def remove_abandoned_stages(build_root: Path, final: Path | None = None) -> None:
     """Clean up after runs that were killed (nobody holds their lock any more): remove their staging
     folder and register snapshot; outputs their publish had moved aside (`previous-PID`) are put
