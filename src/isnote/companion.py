@@ -244,17 +244,7 @@ class _Unfit(Exception):
 
 def _whole_pass(html: str) -> tuple[str, int]:
     """HTMLExporter's closing pass, as nbconvert writes it, on the whole page."""
-    from bs4 import BeautifulSoup
-
-    soup = BeautifulSoup(html, features="html.parser")
-    missing_alt = 0
-    for elem in soup.select("img:not([alt])"):
-        elem.attrs["alt"] = "No description has been provided for this image"
-        missing_alt += 1
-    for elem in soup.select(".jp-Notebook div.jp-Cell-inputWrapper"):
-        elem.attrs["tabindex"] = "0"
-    for elem in soup.select(".jp-Notebook div.jp-OutputArea-output"):
-        elem.attrs["tabindex"] = "0"
+    soup, missing_alt = _whole_soup(html)
     return str(soup), missing_alt
 
 
