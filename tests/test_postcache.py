@@ -307,3 +307,12 @@ def test_note_build_with_its_parts_on_disk_is_byte_identical(tmp_path, monkeypat
     for name in ("narrative", "blocks", "note"):         # compiled templates kept
         assert list(jinjacache.folder(store, name).glob("__jinja2_*.cache"))
     assert not postcache.enabled() and not postcache.CACHE.done      # the preview's memory untouched
+
+
+def test_parts_digest_separates_values_and_keeps_lone_surrogates():
+    """The caches' keys: ("ab", "c") and ("a", "bc") differ, lists count by their repr, and a text
+    holding a lone surrogate (as a notebook's output may) is digested instead of failing."""
+    from isnote.hashing import parts_sha256
+    assert parts_sha256("ab", "c") != parts_sha256("a", "bc")
+    assert parts_sha256(["a", "b"]) != parts_sha256(["a"], "b")
+    assert len(parts_sha256("x\udc80")) == 64 and parts_sha256("x\udc80") != parts_sha256("x")

@@ -18,13 +18,13 @@ This module imports nbconvert and nbformat only (not the note's modules, nor pan
 
 from __future__ import annotations
 
-import hashlib
 import json
 import re
 import secrets
 from pathlib import Path
 
 from .atomic import write_bytes, write_text
+from .hashing import parts_sha256
 from .labels import dataset_label
 
 TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
@@ -105,11 +105,7 @@ class _Memo:
         self.new[group] = {}
 
     def key(self, *parts) -> str:
-        h = hashlib.sha256()
-        for p in parts:
-            h.update(p.encode("utf-8", "surrogatepass") if isinstance(p, str) else repr(p).encode("utf-8"))
-            h.update(b"\x1f")
-        return h.hexdigest()
+        return parts_sha256(*parts)
 
     def get(self, key: str, compute):
         new = self.new.setdefault(self.group, {})

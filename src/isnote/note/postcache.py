@@ -32,6 +32,7 @@ import secrets
 from typing import Iterable
 
 from .. import annexes, frwords, printcheck, readertext, typography
+from ..hashing import parts_sha256 as _hash
 from ..htmlguard import image_digest
 from . import post
 from .render import SMALL_TABLE_ROWS
@@ -76,14 +77,6 @@ def enabled() -> bool:
 
 class Unfit(Exception):
     """A part that cannot be post-processed on its own: the whole page is, as usual."""
-
-
-def _hash(*parts) -> str:
-    h = hashlib.sha256()
-    for p in parts:
-        h.update(repr(p).encode("utf-8") if not isinstance(p, str) else p.encode("utf-8"))
-        h.update(b"\x1f")
-    return h.hexdigest()
 
 
 class PartCache:
