@@ -203,6 +203,26 @@ def test_annex_method(run):
         assert value in tech, value
 
 
+def test_technical_annex_funnel_and_sources(run):
+    """The technical annex names the funnel's steps as the note does, in the funnel's order, with no
+    internal key, and cites the keyword and actor files the parameters name."""
+    from isnote import annexes
+    params, layout, result, html, soup = run
+    tech = BeautifulSoup(Path(result["technical_annex"]).read_text(encoding="utf-8"), "html.parser")
+    table = tech.find(id="annexe-entonnoir") or tech.find(id="tab-annexe-entonnoir")
+    table = table if table.name == "table" else table.find("table")
+    steps = [tr.find(["td", "th"]).get_text(strip=True) for tr in table.select("tbody tr")]
+    assert steps and all(s in annexes.FUNNEL_LABELS.values() for s in steps), steps
+    order = list(annexes.FUNNEL_LABELS.values())
+    assert [order.index(s) for s in steps] == sorted(order.index(s) for s in steps)
+    section = tech.find(id="annexe-b-5").find_parent("section") or tech
+    extra = " ".join(li.get_text(" ", strip=True) for li in section.select("ul.isn-funnel-extra li"))
+    for key in ("in_wave", "named", "not_found", "out_of_window", "wave :"):
+        assert key not in extra, key
+    text = tech.get_text(" ")
+    assert f"({params.get('keywords')})" in text and f"({params.get('actors')})" in text
+
+
 def test_provenance(run):
     params, layout, result, html, soup = run
     prov = json.loads(Path(result["provenance"]).read_text(encoding="utf-8"))

@@ -299,17 +299,15 @@ def annex_list_html(retained: pd.DataFrame | None, params: Params) -> str:
                          source=readertext.source_line(params, "operations"))
 
 
-FUNNEL_LABELS = {
-    "analysed": "Opérations analysées",
-    "preidentified": "Pré-identifiées (recherche textuelle ou acteur)",
-    "added_survey": "Ajoutées d’après l’enquête auprès des gestionnaires",
-    "added_lot5": "Ajoutées d’après le lot 5 de l’évaluation de l’IEJ",
-    "reviewed": "Examinées (décision au registre)",
-    "retained": "Retenues",
-    "survey_not_found": "Numéros cités dans l’enquête absents de la base",
-    "survey_out_of_window": "Numéros cités dans l’enquête hors de la période",
-    "lot5_listed": "Opérations citées par le lot 5",
-    "lot5_retained": "Opérations du lot 5 retenues",
+# the funnel's steps are named as in the note's method annex (one wording for both); the counts
+# kept beside the programmes' (the survey's operation numbers, the lot 5 list) have their own names
+FUNNEL_LABELS = annexes.FUNNEL_LABELS
+FUNNEL_EXTRA_LABELS = {
+    "lot5_listed": "Opérations citées par le lot 5 (tous programmes)",
+    "named": "Numéros d’opération cités dans l’enquête",
+    "in_wave": "dont programmés dans la vague",
+    "not_found": "dont absents de la base",
+    "out_of_window": "dont programmés hors de la période",
 }
 
 
@@ -347,21 +345,22 @@ def annex_method_html(params: Params, layout: Layout) -> str:
         known = list((params.get("programmes") or {}).keys())
         programmes = [p for p in funnel if isinstance(funnel[p], Mapping) and (p in known or not known)]
         others = {k: v for k, v in funnel.items() if k not in programmes}
-        keys: list[str] = []
+        found: list[str] = []
         for p in programmes:
-            for k, v in _flatten_funnel(funnel[p]).items():
-                if k not in keys:
-                    keys.append(k)
+            found += [k for k in _flatten_funnel(funnel[p]) if k not in found]
+        # in the funnel's order; a step this code does not know yet comes last, under its key
+        keys = [k for k in annexes.FUNNEL_ORDER if k in found] + [k for k in found if k not in FUNNEL_LABELS]
         rows = []
         for k in keys:
             vals = [_flatten_funnel(funnel[p]).get(k) for p in programmes]
             rows.append([FUNNEL_LABELS.get(k, k)] + [fmt_int(v) if isinstance(v, (int, float)) else ("" if v is None else str(v))
                                                      for v in vals])
-        extra = _flatten_funnel(others) if others else {}
+        extra = _flatten_funnel({k: v for k, v in others.items() if k != "wave"}) if others else {}
         funnel_view = {"programmes": programmes, "rows": rows,
-                       "extra": [(FUNNEL_LABELS.get(k, k),
+                       "wave": wave_label(params.get("waves"), others["wave"]) if "wave" in others else None,
+                       "extra": [(FUNNEL_EXTRA_LABELS.get(k, k),
                                   fmt_int(v) if isinstance(v, (int, float)) and not isinstance(v, bool) else v)
-                                 for k, v in extra.items()]}
+                                 for k, v in sorted(extra.items(), key=lambda kv: _extra_rank(kv[0]))]}
 
     checks = _read_json(layout.clean / "checks.json", None)
     if isinstance(checks, Mapping):
@@ -376,7 +375,20 @@ def annex_method_html(params: Params, layout: Layout) -> str:
     return blocks.render("annex_method", extract_date=narrative.fmt_date(params.get("extract_date")),
                          survey_month=narrative.fmt_month(survey) if survey else None,
                          files_read=files_read, files_planned=files_planned, waves=waves, groups=groups,
-                         actors=actors, funnel=funnel_view, checks=checks_view)
+                         actors=actors, funnel=funnel_view, checks=checks_view,
+                         keywords_source=_param_file(params, "keywords"),
+                         actors_source=_param_file(params, "actors"))
+
+
+def _extra_rank(key: str) -> int:
+    order = list(FUNNEL_EXTRA_LABELS)
+    return order.index(key) if key in order else len(order)
+
+
+def _param_file(params: Params, key: str) -> str:
+    """The file a parameter names, as the parameters write it (the technical annex's source line)."""
+    value = params.get(key)
+    return f"paramètres du calcul ({value})" if isinstance(value, str) and value else "paramètres du calcul"
 
 
 
