@@ -187,3 +187,24 @@ def test_signals_shown_are_those_the_data_can_raise():
     national = {"fse": {"os": {"3913": {}, "3911": {}}}}
     ops_2014 = pd.DataFrame({"os": ["3913", "3911"]})
     assert [s.name for s in applicable([cat, os_old], ops_2014, national)] == ["os"]   # no category column
+
+
+def test_method_annex_says_which_keyword_groups_preidentify_as_the_screening_does(tmp_path):
+    """The real-list keyword set says `role: strong|weak` (the demo's, the older `preidentify`):
+    the reader's annex follows the screening's rule for both forms."""
+    from bs4 import BeautifulSoup
+    from isnote import annexes
+    from isnote.config import Layout
+    from isnote.textsearch import group_is_strong
+    layout = Layout(tmp_path).ensure()
+    for path in ("params/liste_operations_2021_2027.yaml", "params/demo.yaml"):
+        params = load_params(path)
+        groups = params.yaml("keywords")["groups"]
+        soup = BeautifulSoup(annexes.method_html(params, layout), "html.parser")
+        table = soup.find(id="tab-annexe-mots-cles").find("table")
+        rows = {tds[0].get_text(strip=True): tds[1].get_text(strip=True)
+                for tds in (tr.find_all("td") for tr in table.find_all("tr")) if tds}
+        expected = {g.get("label", k): group_is_strong(g) for k, g in groups.items()}
+        assert set(rows) == set(expected)
+        assert {k: v == "signale l’opération" for k, v in rows.items()} == expected
+        assert any(expected.values()) and not all(expected.values())

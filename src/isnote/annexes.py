@@ -140,7 +140,8 @@ def method_html(params: Params, layout: Layout, perimeter: Mapping | None = None
     waves = [{"label": w.get("label", k), "start": narrative.fmt_date(w.get("start")),
               "end": narrative.fmt_date(w.get("end")), "current": str(k) == cw, "previous": str(k) == pw}
              for k, w in params["waves"].items()]
-    groups = [{"label": g.get("label", k), "signals": bool(g.get("preidentify")),
+    from .textsearch import group_is_strong       # the rule the screening applies (role, or the older key)
+    groups = [{"label": g.get("label", k), "signals": group_is_strong(g, name=str(k)),
                "criterion": CRITERION_LABELS.get(g.get("criterion") or "", "–"),
                "expressions": fmt_int(len(g.get("patterns", []) or []))}
               for k, g in (_yaml(params, "keywords").get("groups", {}) or {}).items() if isinstance(g, Mapping)]
