@@ -202,9 +202,16 @@ def test_method_annex_says_which_keyword_groups_preidentify_as_the_screening_doe
         groups = params.yaml("keywords")["groups"]
         soup = BeautifulSoup(annexes.method_html(params, layout), "html.parser")
         table = soup.find(id="tab-annexe-mots-cles").find("table")
-        rows = {tds[0].get_text(strip=True): tds[1].get_text(strip=True)
-                for tds in (tr.find_all("td") for tr in table.find_all("tr")) if tds}
+        cells = [[td.get_text(strip=True) for td in tr.find_all("td")] for tr in table.find_all("tr")]
+        rows = {c[0]: c[1] for c in cells if c}
+        criteria = {c[0]: c[2] for c in cells if c}
         expected = {g.get("label", k): group_is_strong(g) for k, g in groups.items()}
         assert set(rows) == set(expected)
-        assert {k: v == "signale l’opération" for k, v in rows.items()} == expected
+        assert {k: v == "pré-identification" for k, v in rows.items()} == expected
+        # the screening section's table says the same, in the same words
+        from isnote import screening
+        from isnote.textsearch import compile_groups
+        body = screening.groups_table(compile_groups(params.yaml("keywords")))
+        assert dict(zip(body["Groupe de mots-clés"], body["Rôle"])) == rows
+        assert dict(zip(body["Groupe de mots-clés"], body["Critère de la grille"])) == criteria
         assert any(expected.values()) and not all(expected.values())

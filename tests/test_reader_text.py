@@ -84,4 +84,5 @@ def test_demo_note_has_no_tool_talk(built_report):
         assert word not in text, word
     # the technical detail went to the reviewer's technical annex
     tech = (built_report.root / "annexe_technique.html").read_text(encoding="utf-8")
-    assert "innovations? sociales?" in tech and "operations_pon_fse.csv" in tech and "lot5_in_wave" in tech
+    assert "innovations? sociales?" in tech and "operations_pon_fse.csv" in tech
+    assert "Opérations du lot 5 programmées dans la vague" in tech and "params/keywords_note_2019.yaml" in tech

@@ -27,13 +27,6 @@ from .display import esc
 from .errors import InputError
 from .frnum import fmt_int
 
-CRITERION_LABELS = {
-    "reponse_nouvelle": "réponse nouvelle à un besoin mal couvert",
-    "experimentation": "dimension expérimentale",
-    "implication": "implication des acteurs concernés",
-    "effets": "effets sur d’autres enjeux de société",
-}
-
 # "Tableau N" in check descriptions -> anchor of that table in the note
 TABLE_REFS = {"2": "tab-tableau2", "3": "tab-tableau3", "4": "tab-tableau4", "5": "tab-tableau5",
               "IEJ": "tab-iej-bilan"}
@@ -140,8 +133,9 @@ def method_html(params: Params, layout: Layout, perimeter: Mapping | None = None
     waves = [{"label": w.get("label", k), "start": narrative.fmt_date(w.get("start")),
               "end": narrative.fmt_date(w.get("end")), "current": str(k) == cw, "previous": str(k) == pw}
              for k, w in params["waves"].items()]
-    from .textsearch import group_is_strong       # the rule the screening applies (role, or the older key)
-    groups = [{"label": g.get("label", k), "signals": group_is_strong(g, name=str(k)),
+    # the screening's rule (role, or the older key) and the screening section's words
+    from .textsearch import CRITERION_LABELS, GROUP_ROLE_LABELS, group_is_strong
+    groups = [{"label": g.get("label", k), "role": GROUP_ROLE_LABELS[group_is_strong(g, name=str(k))],
                "criterion": CRITERION_LABELS.get(g.get("criterion") or "", "–"),
                "expressions": fmt_int(len(g.get("patterns", []) or []))}
               for k, g in (_yaml(params, "keywords").get("groups", {}) or {}).items() if isinstance(g, Mapping)]

@@ -28,8 +28,8 @@ import pyarrow.compute as pc
 from .config import Params
 from .errors import InputError
 from .signals import compile_structured, structured_evidence, structured_hits
-from .textsearch import (CRITERIA, STR_DTYPE, Group, _to_arrow, compile_groups, encode_text, find_hits,
-                         match_actors_detail, match_names, normalise)
+from .textsearch import (CRITERIA, CRITERION_LABELS, GROUP_ROLE_LABELS, STR_DTYPE, Group, _to_arrow,
+                         compile_groups, encode_text, find_hits, match_actors_detail, match_names, normalise)
 
 TEXT_FIELDS = ("title", "beneficiary", "call_title", "description", "actions", "results", "category_label")
 FIELD_LABELS = {"title": "intitulé", "beneficiary": "bénéficiaire", "call_title": "appel à projets",
@@ -636,15 +636,10 @@ def funnel_table(funnel: dict, programme_labels: Mapping[str, str], perimeter: M
 
 def groups_table(groups: Sequence[Group], criterion_labels: Mapping[str, str] | None = None) -> pd.DataFrame:
     """The keyword groups searched: label, role, criterion, number of expressions."""
-    criterion_labels = criterion_labels or {
-        "reponse_nouvelle": "réponse nouvelle à un besoin mal couvert",
-        "experimentation": "expérimentation, changement d'échelle",
-        "implication": "implication des parties prenantes",
-        "effets": "effets sociaux et environnementaux",
-    }
+    criterion_labels = criterion_labels or CRITERION_LABELS
     return pd.DataFrame([{
         "Groupe de mots-clés": g.label,
-        "Rôle": "pré-identification" if g.preidentify else "score suggéré seulement",
+        "Rôle": GROUP_ROLE_LABELS[bool(g.preidentify)],
         "Critère de la grille": criterion_labels.get(g.criterion, "–") if g.criterion else "–",
         "Expressions": len(g.patterns),
     } for g in groups])

@@ -48,6 +48,15 @@ CRITERIA = {
     "implication": "score_implication",
     "effets": "score_effets",
 }
+# How the note names them, and a keyword group's role, wherever it lists the groups (the screening
+# section's table and the method annex say the same thing in the same words)
+CRITERION_LABELS = {
+    "reponse_nouvelle": "réponse nouvelle à un besoin mal couvert",
+    "experimentation": "expérimentation, changement d'échelle",
+    "implication": "implication des parties prenantes",
+    "effets": "effets sociaux et environnementaux",
+}
+GROUP_ROLE_LABELS = {True: "pré-identification", False: "score suggéré seulement"}
 
 
 # --------------------------------------------------------------------------------------------
