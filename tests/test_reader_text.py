@@ -54,8 +54,10 @@ def test_source_lines_name_the_data():
 def test_source_lines_use_the_short_names_of_the_parameters():
     params = load_params("params/liste_operations_2021_2027.yaml")
     line = readertext.source_line(params, "operations", "fse")
-    assert line.startswith("Données de suivi du FSE+, extraction du 16 mars 2026"), line
-    assert readertext.source_line(params, "data").startswith("Données de suivi du FSE+,")
+    # a published list is named as the title page names it, not as a monitoring extract
+    assert line.startswith("Liste publiée des opérations du FSE+, arrêtée au 16 mars 2026"), line
+    assert readertext.source_line(params, "data").startswith("Liste publiée des opérations du FSE+,")
+    assert readertext.data_phrase(params) == "liste des opérations arrêtée"
     assert "PON" not in line
     two = {"programmes": {"fse": 1, "ftj": 1}, "programmes_short": {"fse": "FSE+", "ftj": "FTJ"}}
     assert readertext.source_line(two, "data") == "Données de suivi du FSE+ et du FTJ"

@@ -117,10 +117,15 @@ def wave_operations(params: Mapping) -> str:
     return WAVE_OPERATIONS.get(str(params.get("wave_date") or "programming_date"), WAVE_OPERATIONS["programming_date"])
 
 
+def is_published_list(params: Mapping) -> bool:
+    """Whether the data are a published list of operations (waves by another date than the
+    programming date, which only monitoring extracts give) rather than a monitoring extract."""
+    return str(params.get("wave_date") or "programming_date") != "programming_date"
+
+
 def data_phrase(params: Mapping) -> str:
     """What the data are, before their date: monitoring extract or published list of operations."""
-    listed = str(params.get("wave_date") or "programming_date") != "programming_date"
-    return "liste des opérations arrêtée" if listed else "extraction de la base de suivi"
+    return "liste des opérations arrêtée" if is_published_list(params) else "extraction de la base de suivi"
 
 
 def exclusions_sentence(n_at: int, n_out: int, perimeter: Mapping | None = None) -> str:
@@ -161,8 +166,12 @@ def source_line(params: Mapping, kind: str = "operations", programme: str | None
         return ("Enquête auprès des gestionnaires de l’axe 3 du " + programme_short(params, "fse")
                 + (f", {_month(when)}" if when else "") + synthetic)
     extract = params.get("extract_date")
-    text = (f"Données de suivi {_programmes_phrase(params, programme)}"
-            + (f", extraction du {_date(extract)}" if extract else "") + synthetic)
+    if is_published_list(params):      # as the title page names them
+        text = (f"Liste publiée des opérations {_programmes_phrase(params, programme)}"
+                + (f", arrêtée au {_date(extract)}" if extract else "") + synthetic)
+    else:
+        text = (f"Données de suivi {_programmes_phrase(params, programme)}"
+                + (f", extraction du {_date(extract)}" if extract else "") + synthetic)
     if kind == "operations":
         text += " ; décisions de la revue des opérations"
     elif kind == "screening":
