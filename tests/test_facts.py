@@ -116,6 +116,9 @@ def test_sentences_agree_in_number():
     assert "3 numéros" in refs and "1 correspond " in refs and "2 désignent" in refs and "0 ne figure " in refs
     assert cells.continuations_html(1, None).endswith("a un porteur déjà retenu lors de la vague précédente.</p>")
     assert " ont un porteur " in cells.continuations_html(3, "Vague 2017")
+    # none: said in words, not as a count ("Zéro opération ... a un porteur")
+    assert cells.continuations_html(0, "Vague 2021") == (
+        "<p>Aucune opération candidate de la vague n'a de porteur déjà retenu lors de la vague 2021.</p>")
     assert cells.regions_html([]) == ""
 
 

@@ -204,6 +204,9 @@ def odd_refs_view(refs: pd.DataFrame, in_wave: str) -> pd.DataFrame:
 
 
 def continuations_html(n: int, previous_label: str | None) -> str:
+    if not n:
+        return ("<p>Aucune opération candidate de la vague n'a de porteur déjà retenu lors de la "
+                f"{esc((previous_label or 'vague précédente').lower())}.</p>")
     return (f"<p>{esc(_n(n, 'opération candidate', 'opérations candidates'))} de la vague "
             f"{'a' if n < 2 else 'ont'} un porteur déjà retenu lors de la "
             f"{esc((previous_label or 'vague précédente').lower())}.</p>")
