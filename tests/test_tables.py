@@ -328,3 +328,18 @@ def test_invalid_theme_pattern_is_an_input_error(tmp_path):
     with pytest.raises(InputError) as err:
         tb.survey_themes(make_survey(), params)
     assert err.value.column == "t1"
+
+
+def test_regions_unknown_or_several_are_never_ranked_and_names_sort_by_letter(params, ret, ops):
+    """Published lists give « non renseignée » and « plusieurs régions »: no region, never ranked
+    nor called well represented, listed last; « Île-de-France » sorts with the I."""
+    names = {"Bretagne": "non renseignée", "Alsace": "plusieurs régions", "Lorraine": "Île-de-France"}
+    ops, ret = ops.copy(), ret.copy()
+    for frame in (ops, ret):
+        frame["region"] = frame["region"].astype(object).replace(names)
+    reg = tb.regions(ret, ops, params)
+    assert reg["region"].tolist() == ["Île-de-France", "Picardie", "non renseignée", "plusieurs régions"]
+    row = reg.set_index("region").loc["non renseignée"]
+    assert row["n_retained"] == 3 and not row["ranked"]          # 3 retained: a region would be ranked
+    everyone = tb.regions(ret, ops, make_params(params.source.parent, regions_min_retained=1))
+    assert set(tb.well_represented(everyone)) == {"Île-de-France", "Picardie"}

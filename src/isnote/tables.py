@@ -368,7 +368,8 @@ def regions(retained: pd.DataFrame, operations: pd.DataFrame, params: Params, pr
     share_retained = region's retained ops / all retained ops; share_all = region's operations /
     all operations; ratio = share_retained / share_all. `ranked` marks regions with at least
     params `regions_min_retained` (default 3) retained operations. Sorted by ranked, ratio
-    (descending), then region.
+    (descending), then region name (accents and case aside); « non renseignée » and « plusieurs
+    régions » are never ranked and come last.
     """
     wave = wave or params["current_wave"]
     ret = _select(_sum_inputs(retained), programme, [wave])
@@ -386,10 +387,19 @@ def regions(retained: pd.DataFrame, operations: pd.DataFrame, params: Params, pr
     out["share_retained"] = _frac(out["n_retained"], out["n_retained"].sum()).to_numpy()
     out["share_all"] = _frac(out["n_all"], out["n_all"].sum()).to_numpy()
     out["ratio"] = _frac(out["share_retained"], out["share_all"]).to_numpy()
-    out["ranked"] = out["n_retained"] >= int(_param(params, "regions_min_retained", DEFAULT_REGIONS_MIN_RETAINED))
+    # « non renseignée » and « plusieurs régions » (published lists) are no region: never ranked
+    # (never called well represented), listed after the regions
+    from .reallists import REGION_UNKNOWN, SEVERAL_REGIONS
+    pseudo = out["region"].isin([REGION_UNKNOWN, SEVERAL_REGIONS]).to_numpy()
+    out["ranked"] = (out["n_retained"] >= int(_param(params, "regions_min_retained", DEFAULT_REGIONS_MIN_RETAINED))) & ~pseudo
     out["_r"] = out["ratio"].round(9)          # equal ratios computed in different orders tie
-    out = out.sort_values(["ranked", "_r", "n_retained", "region"], ascending=[False, False, False, True],
-                          kind="stable").drop(columns="_r").reset_index(drop=True)
+    out["_p"] = pseudo
+    # names in alphabetical order whatever their accents and case (« Île-de-France » with the I)
+    out["_n"] = (out["region"].astype(str).str.normalize("NFKD").str.encode("ascii", "ignore")
+                 .str.decode("ascii").str.casefold())
+    out = out.sort_values(["_p", "ranked", "_r", "n_retained", "_n", "region"],
+                          ascending=[True, False, False, False, True, True],
+                          kind="stable").drop(columns=["_r", "_p", "_n"]).reset_index(drop=True)
     out.insert(0, "wave", wave)
     return out
 
