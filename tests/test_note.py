@@ -320,7 +320,9 @@ def test_empty_retained_table(tmp_path):
     result = note.build(params, layout, pdf=False, companions=False, run_date=RUN_DATE)
     assert result["fiches"] == 0
     text = layout.note_html.read_text(encoding="utf-8")
-    assert "n’est pas disponible" in text
+    # an empty list is no missing table: the annex says that nothing is retained yet
+    assert "Aucune opération n’est retenue à ce stade" in text
+    assert "table des opérations retenues n’est pas disponible" not in text
 
 
 def test_filter_notebook_drops_what_the_note_must_not_show():

@@ -215,3 +215,28 @@ def test_method_annex_says_which_keyword_groups_preidentify_as_the_screening_doe
         assert dict(zip(body["Groupe de mots-clés"], body["Rôle"])) == rows
         assert dict(zip(body["Groupe de mots-clés"], body["Critère de la grille"])) == criteria
         assert any(expected.values()) and not all(expected.values())
+
+
+def test_annexes_of_a_published_list_name_it_and_its_wave_date(tmp_path):
+    """Annex B says 'liste publiée' and the date that places an operation in a wave; Annex A says
+    that nothing is retained yet (not that the table is missing) and does not speak of two
+    programmes when the run has one."""
+    import pandas as pd
+    from bs4 import BeautifulSoup
+    from isnote import annexes
+    from isnote.config import Layout
+    layout = Layout(tmp_path).ensure()
+    listed = load_params("params/liste_operations_2021_2027.yaml")
+    text = BeautifulSoup(annexes.method_html(listed, layout), "html.parser").get_text(" ")
+    assert "repose sur la liste publiée des opérations" in text and "données de suivi" not in text
+    assert "contient sa date de début de l'opération" in text and "date de programmation" not in text
+    demo = BeautifulSoup(annexes.method_html(load_params("params/demo.yaml"), layout), "html.parser").get_text(" ")
+    assert "repose sur les données de suivi des programmes" in demo and "contient sa date de programmation" in demo
+
+    empty = note.annex_list_html(pd.DataFrame(columns=["op_id", "programme", "wave"]), listed)
+    assert "Aucune opération n’est retenue à ce stade" in empty and "pas disponible" not in empty
+    assert "pas disponible" in note.annex_list_html(None, listed)
+    one = pd.DataFrame({"op_id": ["A1"], "programme": ["fse"], "wave": ["2025"], "title": ["Titre"]})
+    html = note.annex_list_html(one, listed)
+    assert "deux programmes" not in html and "toutes les vagues d’analyse" in html
+    assert "les deux programmes" in note.annex_list_html(one, load_params("params/demo.yaml"))

@@ -163,11 +163,15 @@ def method_html(params: Params, layout: Layout, perimeter: Mapping | None = None
                        "entries": [htmlblocks.markup(link_table_refs(str(c.get("description", ""))))
                                    for c in checks if isinstance(c, Mapping)]}
 
+    listed = readertext.is_published_list(params)
     return htmlblocks.render(
         "reader_method", extract_date=narrative.fmt_date(extract) if extract else None,
         survey_month=narrative.fmt_month(survey) if survey else None,
         survey_programme=readertext.programme_short(params, "fse") if survey else None,
         data_rows=data_rows, data_source=readertext.source_line(params, "data"), waves=waves, groups=groups,
+        data_name="la liste publiée des opérations" if listed else "les données de suivi des programmes",
+        data_state="son état" if listed else "leur état", wave_date=readertext.wave_date_label(params),
+        waves_caption=("Fenêtres des vagues" if listed else "Fenêtres de programmation des vagues"),
         actors=actors, funnel=funnel_view, checks=checks_view)
 
 

@@ -123,6 +123,13 @@ def is_published_list(params: Mapping) -> bool:
     return str(params.get("wave_date") or "programming_date") != "programming_date"
 
 
+def wave_date_label(params: Mapping) -> str:
+    """The date that places an operation in a wave: 'date de programmation', 'date de début de
+    l'opération'... (parameter wave_date)."""
+    from .reallists import DEFAULT_WAVE_DATE, WAVE_DATES
+    return WAVE_DATES.get(str(params.get("wave_date") or DEFAULT_WAVE_DATE), WAVE_DATES[DEFAULT_WAVE_DATE])
+
+
 def data_phrase(params: Mapping) -> str:
     """What the data are, before their date: monitoring extract or published list of operations."""
     return "liste des opérations arrêtée" if is_published_list(params) else "extraction de la base de suivi"

@@ -271,7 +271,12 @@ def _print_groups(df: pd.DataFrame, cols: list, params: Params) -> dict | None:
 def annex_list_html(retained: pd.DataFrame | None, params: Params) -> str:
     """Annex A: every retained operation, in a table the reader can filter and sort."""
     if retained is None or retained.empty:
-        return blocks.render("annex_list", body=None)
+        return blocks.render("annex_list", body=None, none_retained=retained is not None)
+    n_prog = len(params.get("programmes") or {})
+    several = frwords.number_words(n_prog) if n_prog > 1 else ""
+    scope = {"scope": f"les {several} programmes et toutes les vagues d’analyse" if several
+             else "toutes les vagues d’analyse",
+             "caption_scope": f"toutes vagues et les {several} programmes" if several else "toutes vagues"}
     df = retained.copy()
     labels = _category_labels(params)
     if "programme" in df.columns:
@@ -296,7 +301,7 @@ def annex_list_html(retained: pd.DataFrame | None, params: Params) -> str:
     n = len(df)
     return blocks.render("annex_list", body=blocks.markup(body), count=fmt_int(n), total=n,
                          columns=[(h, k) for c, h, k in cols], print_groups=_print_groups(df, cols, params),
-                         source=readertext.source_line(params, "operations"))
+                         source=readertext.source_line(params, "operations"), **scope)
 
 
 # the funnel's steps are named as in the note's method annex (one wording for both); the counts
