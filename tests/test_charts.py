@@ -52,6 +52,23 @@ def test_regions_chart_french_ticks_and_size(params, tmp_path):
     assert (tmp_path / "regions.svg").exists()
 
 
+def test_regions_chart_with_nothing_retained_draws_no_figure(params, tmp_path):
+    """No retained operation (a review not begun): no chart of zero ratios, no figure in the note,
+    and the files a previous run drew are removed."""
+    from isnote import cells
+    ops = make_operations()
+    reg = tb.regions(ty.retained(ops, make_register(), params), ops, params)
+    assert charts.save_cached(charts.regions_chart, reg, tmp_path / "figures", "regions")[:4] == b"\x89PNG"
+    none = tb.regions(ty.retained(ops, make_register().iloc[0:0], params), ops, params)
+    assert int(none["n_retained"].sum()) == 0 and charts.regions_chart(none) is None
+    assert charts.save_cached(charts.regions_chart, none, tmp_path / "figures", "regions") == b""
+    assert not list((tmp_path / "figures").glob("regions.*"))
+    assert cells.figure(b"", "regions-figure") == ""
+    # no survey in the inputs: no chart of empty bars either
+    empty = tb.survey_by_type(make_survey().iloc[0:0], params)
+    assert charts.survey_chart(empty) is None
+
+
 def test_category_chart_labels_in_meur(params, tmp_path):
     ret = ty.retained(make_operations(), make_register(), params)
     fig = charts.category_chart(ty.by_category(ret, params), "2019")

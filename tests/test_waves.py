@@ -39,6 +39,9 @@ def test_retained_chart_by_wave():
     fig = waves.retained_chart(by_wave)
     labels = [t.get_text() for ax in fig.axes for t in ax.texts]
     assert labels == ["91", "40", "106", "28,6", "10,0", "38,2"]
+    # a review not begun (a published list's first wave): no chart of zeros
+    nothing = {"fse": {w: {"total": {"n_ops": 0, "ct": 0.0}} for w in ("2017", "2018", "2019")}}
+    assert waves.retained_chart(waves.retained_by_wave(nothing, params)) is None
 
 
 # A three-wave run built from the small results fixtures: operations F11-F13 of 2017 stay in 2017,

@@ -135,6 +135,9 @@ def table4_values(shown: pd.DataFrame) -> dict:
 
 def figure(png: bytes, key: str, *, anchor: str | None = None, values: Mapping | None = None,
            source: str | None = None, **options: Any) -> str:
+    """A numbered figure; nothing when the chart had nothing to draw (empty `png`)."""
+    if not png:
+        return ""
     return figure_html(png, caption(key, **(values or {})), source=_source(key, source), key=anchor or key,
                        **options)
 

@@ -85,8 +85,11 @@ def _fr_axis(ax, axis: str = "x", decimals: int = 0, unit: str = "") -> None:
 def survey_chart(sb: pd.DataFrame, title: str | None = None) -> Figure:
     """Figure 1: answers per body type, stacked horizontal bars of shares, labelled 'n (xx %)'.
 
-    `sb` is isnote.tables.survey_by_type: rows of kind type, group and total (shown last).
+    `sb` is isnote.tables.survey_by_type: rows of kind type, group and total (shown last). None
+    when nobody answered (no survey in the run's inputs: its section is not in the note).
     """
+    if not int(sb["n"].sum()):
+        return None
     answers = ["oui", "non", "nsp"]
     df = sb.copy()
     df["lab"] = np.where(df["kind"].eq("group"), df["body_type"] + " (ensemble)", df["body_type"])
@@ -126,7 +129,10 @@ def survey_chart(sb: pd.DataFrame, title: str | None = None) -> Figure:
 
 
 def regions_chart(reg: pd.DataFrame, ranked_only: bool = True, title: str | None = None) -> Figure:
-    """Representation ratio per region (share of retained / share of all operations), horizontal bars."""
+    """Representation ratio per region (share of retained / share of all operations), horizontal bars;
+    None when no operation is retained (every ratio would be 0: nothing to draw)."""
+    if not int(reg["n_retained"].sum()):
+        return None
     df = reg.loc[reg["ranked"]] if ranked_only and reg["ranked"].any() else reg
     df = df.sort_values(["ratio", "region"], ascending=[True, False], kind="stable").reset_index(drop=True)
     plt = _pyplot()
@@ -180,9 +186,15 @@ def category_chart(t5: pd.DataFrame, wave: str, title: str | None = None) -> Fig
     return fig
 
 
-def save(fig: Figure, figures_dir: str | Path, name: str, close: bool = True) -> bytes:
-    """Write `<name>.png` and `<name>.svg` (deterministic) and return the PNG bytes."""
+def save(fig: Figure | None, figures_dir: str | Path, name: str, close: bool = True) -> bytes:
+    """Write `<name>.png` and `<name>.svg` (deterministic) and return the PNG bytes. A builder that
+    had nothing to draw gave None: the files of an earlier run are removed, b"" is returned (and
+    `cells.figure` shows no figure)."""
     figures_dir = Path(figures_dir)
+    if fig is None:
+        for suffix in (".png", ".svg"):
+            (figures_dir / f"{name}{suffix}").unlink(missing_ok=True)
+        return b""
     with _style():
         png = io.BytesIO()
         fig.savefig(png, format="png", dpi=DPI, metadata={"Software": None}, bbox_inches="tight",
@@ -227,6 +239,9 @@ def save_cached(build, data: pd.DataFrame, figures_dir: str | Path, name: str) -
     if png.is_file() and svg.is_file() and key_file.is_file() and key_file.read_text(encoding="utf-8") == key:
         return png.read_bytes()
     data_png = save(build(data), figures_dir, name)
+    if not data_png:                 # nothing drawn: no file, and no key that would say otherwise
+        key_file.unlink(missing_ok=True)
+        return data_png
     key_file.parent.mkdir(parents=True, exist_ok=True)
     write_bytes(key_file, key.encode("utf-8"))
     return data_png

@@ -83,7 +83,10 @@ def retained_by_wave(kf_retained: Mapping, params: Mapping, programme: str = "fs
 
 
 def retained_chart(by_wave: pd.DataFrame):
-    """Two panels: retained operations and their total cost, one bar per wave (French numbers)."""
+    """Two panels: retained operations and their total cost, one bar per wave (French numbers);
+    None when no wave has a retained operation (bars of zeros say nothing)."""
+    if not int(by_wave["n_ops"].sum()):
+        return None
     from .charts import PALETTE, WIDTH_IN, _style, plt
     from .frnum import fmt_int, fmt_num
 
