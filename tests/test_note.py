@@ -262,7 +262,7 @@ def test_pdf(run):
         out = subprocess.run(["pdftotext", "-layout", str(result["pdf"]), "-"], capture_output=True,
                              text=True).stdout
         assert "Page 3 / " in out                                        # page numbers
-        assert "L'innovation sociale dans les PON FSE et IEJ" in out     # running title
+        assert "L’innovation sociale dans les PON FSE et IEJ" in out     # running title, French apostrophe
         assert "M€" in out and "Méthode" in out and "Données de démonstration synthétiques" in out
         assert "<script>alert(1)</script>" in out                        # planted text printed as text
 

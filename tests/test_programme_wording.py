@@ -146,6 +146,11 @@ def test_title_page_names_the_wave_by_its_date():
     demo = note.title_info(load_params("params/demo.yaml"), dt.datetime(2026, 1, 2))
     assert demo["wave_window"].startswith("opérations programmées du ")
     assert demo["data_phrase"] == "extraction de la base de suivi"
+    # the running title is printed in the margins, where the text's typography pass does not go
+    assert "'" not in demo["running_title"] and "’" in demo["running_title"]
+    typed = note.title_info(dict(load_params("params/demo.yaml"), running_title="L'essai d'un titre"),
+                            dt.datetime(2026, 1, 2))
+    assert typed["running_title"] == "L’essai d’un titre"
 
 
 def test_method_without_review_decisions_says_nothing_is_retained_yet():

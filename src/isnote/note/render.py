@@ -17,7 +17,7 @@ from typing import Any, Mapping
 import nbformat
 import pandas as pd
 
-from .. import annexes, editorial, frwords, narrative, provenance, readertext, sections
+from .. import annexes, editorial, frwords, narrative, provenance, readertext, sections, typography
 from .. import htmlblocks as blocks
 from ..config import PROJECT_ROOT, Layout, Params, resolve
 from ..errors import InputError
@@ -33,7 +33,7 @@ REVIEW_TEMPLATE = "review"
 CONTENT_DIR = PROJECT_ROOT / "content"
 
 DEFAULT_TITLE = "L'innovation sociale dans le PON FSE « Emploi et Inclusion » et le PON IEJ"
-RUNNING_TITLE = "L'innovation sociale dans les PON FSE et IEJ"
+RUNNING_TITLE = "L’innovation sociale dans les PON FSE et IEJ"
 
 DROP_TAGS = frozenset({"hide-in-note", "parameters", "injected-parameters", "remove-cell", "remove_cell"})
 KEEP_MIMES = ("text/html", "text/markdown", "image/png", "image/jpeg", "image/svg+xml")
@@ -406,7 +406,8 @@ def title_info(params: Params, when: _dt.datetime) -> dict:
     wave = params["waves"][cw]
     return {
         "title": params.get("note_title", DEFAULT_TITLE),
-        "running_title": params.get("running_title", RUNNING_TITLE),
+        # printed in the page margins, outside the text the typography pass fixes: fixed here
+        "running_title": typography.fix_text(str(params.get("running_title") or RUNNING_TITLE)),
         "subtitle": f"Note d’évaluation – {wave.get('label', cw)}",
         "programmes": list((params.get("programmes") or {}).values()),
         "wave_label": wave.get("label", cw),
