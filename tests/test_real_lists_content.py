@@ -102,3 +102,19 @@ def test_approvals_match_the_run(run):
     _, paragraphs = _render_all(params, _kf(run))
     editorial.compare(paragraphs, editorial.read_lock(editorial.lock_path(params)))
     assert editorial.messages(paragraphs) == []
+
+
+def test_national_list_opening_names_the_list_and_its_wave_date():
+    """The 2014-2020 list shares the opening sections with the demo: they say 'liste publiée' and
+    'opérations ayant démarré' for it, 'extraction de la base de suivi' and 'programmées' for the demo."""
+    run = "liste_nationale_fse_2014_2020"
+    texts, _ = _render_all(load_params(SETS[run]), _kf(run))
+    listed = re.sub(r"\s+", " ", texts["content/01_objectifs.md"])
+    assert "examine les opérations ayant démarré du" in listed and "d'après la liste publiée des opérations arrêtée au" in listed
+    assert "extraction" not in listed and "opérations programmées" not in listed
+    assert "exploitée par" in listed
+    demo = load_params("params/demo.yaml")
+    source = (HERE.parent / "content" / "01_objectifs.md").read_text(encoding="utf-8")
+    text = re.sub(r"\s+", " ", narrative.render_string(source, "01", **narrative.build_context(demo, _kf(run))))
+    assert "examine les opérations programmées du" in text and "d'après l'extraction de la base de suivi du" in text
+    assert "exploitées par" in text

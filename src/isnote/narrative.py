@@ -357,7 +357,16 @@ def build_context(params: Mapping, kf: Mapping | None = None) -> dict:
         "synthetic": bool(params.get("synthetic")),
         "syn": _synthesis_facts(params, kf),
         "contexte": _context_facts(params),
+        # what the data are and which operations a wave holds: « opérations programmées » and an
+        # extract of the monitoring base, or « opérations ayant démarré »… and a published list
+        "liste": _readertext().is_published_list(params),
+        "ops_vague": _readertext().wave_operations(params),
     }
+
+
+def _readertext():
+    from . import readertext
+    return readertext
 
 
 def _context_facts(params: Mapping) -> dict:
