@@ -1,0 +1,103 @@
+"""Results computed from files, kept in the process while the files' stat has not changed.
+
+The preview plans every rebuild (step keys: hashes of the library code, the notebooks, the data
+files); in a long-lived process most of those files have not changed since the last rebuild, and
+hashing them again costs a tenth of a second or more. A file's *signature* is its path, inode,
+size, modification and change times (ns); a value computed from files is reused while their
+signatures are the same.
+
+A file modified less than `RACY_NS` before the signature is taken has no signature (None: the
+value is computed, never kept): two writes of the same size within one tick of the file system's
+clock would otherwise look alike ("racy" files, as git calls them). So a value is kept only for
+files that were quiet for a second, and any later write changes their signature.
+
+Nothing here is kept on disk: each process starts empty (a `make report` computes everything).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import time
+from pathlib import Path
+
+RACY_NS = 1_000_000_000
+_LIMIT = 512                     # entries per memo (a preview's needs are a few dozen)
+
+_MEMOS: dict[str, dict] = {}
+
+
+class _Racy(Exception):
+    pass
+
+
+def _entry(path: str, st, horizon: int) -> tuple:
+    if st.st_mtime_ns > horizon or st.st_ctime_ns > horizon:
+        raise _Racy
+    return (path, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
+
+
+def _walk(path: str, horizon: int, out: list) -> None:
+    try:
+        st = os.stat(path)
+    except FileNotFoundError:
+        out.append((path, None))
+        return
+    if not os.path.isdir(path):
+        out.append(_entry(path, st, horizon))
+        return
+    # a folder: its own stat (names added or removed) and every file below, in a stable order
+    out.append(_entry(path, st, horizon))
+    with os.scandir(path) as it:
+        entries = sorted(it, key=lambda e: e.name)
+    for e in entries:
+        if e.name == "__pycache__":
+            continue
+        _walk(e.path, horizon, out)
+
+
+def signature(*paths) -> tuple | None:
+    """The signature of files and folders (folders walked, `__pycache__` left out); None when one
+    of them was modified within the last second."""
+    horizon = time.time_ns() - RACY_NS
+    out: list = []
+    try:
+        for p in paths:
+            _walk(os.fspath(p), horizon, out)
+    except (_Racy, OSError):
+        return None
+    return tuple(out)
+
+
+def memo(kind: str, key, compute):
+    """`compute()`, kept under (kind, key); a key that is None (racy files) is never kept."""
+    if key is None:
+        return compute()
+    table = _MEMOS.setdefault(kind, {})
+    try:
+        return table[key]
+    except KeyError:
+        pass
+    value = compute()
+    if len(table) >= _LIMIT:
+        table.clear()
+    table[key] = value
+    return value
+
+
+def file_digest(path: Path) -> tuple[bytes | None, str]:
+    """(the file's bytes or None when they were not read, their sha256 hex digest)."""
+    sig = signature(path)
+    if sig is not None:
+        found = _MEMOS.get("digest", {}).get(sig)
+        if found is not None:
+            return None, found
+    data = Path(path).read_bytes()
+    digest = hashlib.sha256(data).hexdigest()
+    if sig is not None:
+        memo("digest", sig, lambda: digest)
+    return data, digest
+
+
+def clear() -> None:
+    _MEMOS.clear()
