@@ -99,5 +99,17 @@ def file_digest(path: Path) -> tuple[bytes | None, str]:
     return data, digest
 
 
+def sha256(path) -> str:
+    """`hashing.file_sha256(path)`, kept while the file's stat is unchanged (read in chunks)."""
+    from .hashing import file_sha256
+    sig = signature(path)
+    return memo("digest", sig, lambda: file_sha256(path))
+
+
+def once(kind: str, compute):
+    """`compute()` once per process (values that cannot change while it runs)."""
+    return memo("once", kind, compute)
+
+
 def clear() -> None:
     _MEMOS.clear()
