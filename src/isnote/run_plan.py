@@ -386,6 +386,11 @@ def plan(params: Params, layout, *, force: bool = False, pdf: bool = True, steps
          notebooks_dir: Path | None = None) -> tuple[dict, dict, list[str], str]:
     """Decide what must run: returns (keys, state, names of the steps to run [+ "assemble"],
     assemble key). `steps`, `code`, `notebooks_dir`: default STEPS, code_hash, NOTEBOOKS_DIR."""
+    with statmemo.session():      # the package's files are looked at once for the whole plan
+        return _plan(params, layout, force=force, pdf=pdf, steps=steps, code=code, notebooks_dir=notebooks_dir)
+
+
+def _plan(params: Params, layout, *, force: bool, pdf: bool, steps, code, notebooks_dir) -> tuple[dict, dict, list[str], str]:
     steps = STEPS if steps is None else steps
     code = code or code_hash
     load_import_cache(layout)

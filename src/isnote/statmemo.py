@@ -16,8 +16,10 @@ Nothing here is kept on disk: each process starts empty (a `make report` compute
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
+import stat
 import time
 from pathlib import Path
 
@@ -37,15 +39,7 @@ def _entry(path: str, st, horizon: int) -> tuple:
     return (path, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
 
 
-def _walk(path: str, horizon: int, out: list) -> None:
-    try:
-        st = os.stat(path)
-    except FileNotFoundError:
-        out.append((path, None))
-        return
-    if not os.path.isdir(path):
-        out.append(_entry(path, st, horizon))
-        return
+def _walk_dir(path: str, st, horizon: int, out: list) -> None:
     # a folder: its own stat (names added or removed) and every file below, in a stable order
     out.append(_entry(path, st, horizon))
     with os.scandir(path) as it:
@@ -53,20 +47,65 @@ def _walk(path: str, horizon: int, out: list) -> None:
     for e in entries:
         if e.name == "__pycache__":
             continue
-        _walk(e.path, horizon, out)
+        est = e.stat()
+        if e.is_dir():
+            _walk_dir(e.path, est, horizon, out)
+        else:
+            out.append(_entry(e.path, est, horizon))
+
+
+def _walk(path: str, horizon: int, out: list) -> None:
+    try:
+        st = os.stat(path)
+    except FileNotFoundError:
+        out.append((path, None))
+        return
+    if stat.S_ISDIR(st.st_mode):
+        _walk_dir(path, st, horizon, out)
+    else:
+        out.append(_entry(path, st, horizon))
+
+
+_SESSION: list = []      # signatures taken once within `session()`
+
+
+@contextlib.contextmanager
+def session():
+    """Within it, each path's signature is taken once (a plan walks the package a dozen times)."""
+    _SESSION.append({})
+    try:
+        yield
+    finally:
+        _SESSION.pop()
+
+
+def _one(path: str, horizon: int) -> tuple | None:
+    out: list = []
+    try:
+        _walk(path, horizon, out)
+    except (_Racy, OSError):
+        return None
+    return tuple(out)
 
 
 def signature(*paths) -> tuple | None:
     """The signature of files and folders (folders walked, `__pycache__` left out); None when one
     of them was modified within the last second."""
+    cache = _SESSION[-1] if _SESSION else None
     horizon = time.time_ns() - RACY_NS
-    out: list = []
-    try:
-        for p in paths:
-            _walk(os.fspath(p), horizon, out)
-    except (_Racy, OSError):
-        return None
-    return tuple(out)
+    sig: tuple = ()
+    for p in paths:
+        p = os.fspath(p)
+        if cache is not None and p in cache:
+            one = cache[p]
+        else:
+            one = _one(p, horizon)
+            if cache is not None:
+                cache[p] = one
+        if one is None:
+            return None
+        sig += one
+    return sig
 
 
 def memo(kind: str, key, compute):
