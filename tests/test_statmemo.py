@@ -56,3 +56,4 @@ def test_code_hash_follows_an_edit_of_the_package(tmp_path, monkeypatch):
     os.utime(pkg / "a.py", ns=(5, 5))
     second = run_plan.code_hash(("a",), package_dir=pkg)
     assert second != first and second == run_plan._code_hash(("a",), pkg)
+
