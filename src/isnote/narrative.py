@@ -308,10 +308,18 @@ def render(name: str, **context: Any) -> str:
     return _render_template(template, name, context)
 
 
+_STRING_TEMPLATES: dict[tuple[int, str], jinja2.Template] = {}
+
+
 def render_string(source: str, label: str, **context: Any) -> str:
     """Render a Markdown text with `{{ }}` placeholders (static content sections)."""
     try:
-        template = _env().from_string(source)
+        env = _env()
+        template = _STRING_TEMPLATES.get((id(env), source))
+        if template is None:        # compiled once per text and process (the preview renders them on every build)
+            if len(_STRING_TEMPLATES) >= 256:
+                _STRING_TEMPLATES.clear()
+            template = _STRING_TEMPLATES[(id(env), source)] = env.from_string(source)
     except jinja2.TemplateSyntaxError as exc:
         raise NarrativeError(f"texte « {label} », ligne {exc.lineno} : syntaxe incorrecte ({exc.message})") from None
     return _render_template(template, label, context)

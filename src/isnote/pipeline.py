@@ -150,7 +150,7 @@ def run(params_path: str | None = None, *, force: bool = False, pdf: bool = True
         write_state(layout.state / "steps.json", state)
         save_import_cache(layout)
         # -- publish
-        publish(stage, final, build_root)
+        publish(stage, final, build_root, defer_removal=not own_pool)   # the preview: old outputs removed aside
         remove_abandoned_stages(build_root, final)   # again: what a killed run's last writes left
     except BaseException as exc:
         _keep_failed_notebook(exc, build_root)

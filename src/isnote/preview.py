@@ -370,7 +370,9 @@ class Preview:
         return env
 
     def _code(self) -> str:
-        return pipeline.code_hash(tuple(sorted({m for s in pipeline.STEPS for m in run_plan.step_modules(s)})))
+        from . import statmemo
+        with statmemo.session():
+            return pipeline.code_hash(tuple(sorted({m for s in pipeline.STEPS for m in run_plan.step_modules(s)})))
 
     def _ensure_pool(self) -> None:
         """Kernels of every step, started once and kept; restarted if the library code changed

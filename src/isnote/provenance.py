@@ -12,6 +12,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any, Mapping
 
+from . import statmemo
 from .config import PROJECT_ROOT, input_entries, resolve, work_root
 from .hashing import file_sha256
 
@@ -111,7 +112,9 @@ def collect(params: Mapping, layout=None, run_date: _dt.datetime | None = None) 
         # the register: the run's snapshot is what was read
         path = resolve(params[role]) if role == "review_register" else shown
         if path.is_file():
-            entry["sha256"] = sha256_file(path)
+            # kept while the file's stat is unchanged (the preview's rebuilds); the register's
+            # snapshot is new at each run
+            entry["sha256"] = sha256_file(path) if role == "review_register" else statmemo.sha256(path)
             entry["bytes"] = path.stat().st_size
             seen = recorded.get(str(path.resolve()))
             if seen and seen != entry["sha256"]:
@@ -128,7 +131,7 @@ def collect(params: Mapping, layout=None, run_date: _dt.datetime | None = None) 
         "params_file": _relative(Path(source)) if source else None,
         "params_yaml": params_text,
         "inputs": inputs,
-        "packages": package_versions(),
+        "packages": dict(statmemo.once("package_versions", package_versions)),   # the process's
         "python": platform.python_version(),
         "git": git_state(),
     }

@@ -20,6 +20,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from . import statmemo
 from .config import NOTEBOOKS_DIR, PROJECT_ROOT, Params, resolve
 
 PACKAGE = "isnote"
@@ -150,10 +151,11 @@ _IMPORTS: dict[str, list[str]] = {}
 
 
 def _direct_imports(path: Path, depth: int = 0) -> list[str]:
-    data = path.read_bytes()
-    digest = hashlib.sha256(data).hexdigest() + (f"@{depth}" if depth else "")
+    data, digest = statmemo.file_digest(path)
+    digest += f"@{depth}" if depth else ""
     found = _IMPORTS.get(digest)
     if found is None:
+        data = path.read_bytes() if data is None else data
         found = _IMPORTS[digest] = sorted(_imported(ast.parse(data, filename=str(path)), relative=True,
                                                     depth=depth))
     return found
@@ -172,7 +174,7 @@ def save_import_cache(layout) -> None:
     """Keep the parsed imports of the package's current sources for the next run."""
     current = {}
     for f in sorted(PACKAGE_DIR.rglob("*.py")):
-        digest = hashlib.sha256(f.read_bytes()).hexdigest()
+        digest = statmemo.file_digest(f)[1]
         if digest in _IMPORTS:
             current[digest] = _IMPORTS[digest]
     write_state(layout.state / "imports.json", current)
@@ -200,13 +202,20 @@ def module_closure(names, package_dir: Path | None = None) -> set[str]:
 def step_modules(step: Step, notebooks_dir: Path | None = None, package_dir: Path | None = None) -> tuple[str, ...]:
     """The library modules a step runs: `__init__` plus the closure of its notebook's imports."""
     nb = (notebooks_dir or NOTEBOOKS_DIR) / step.notebook
-    direct = notebook_imports(nb) if nb.is_file() else set()
-    return tuple(sorted({"__init__"} | module_closure(direct, package_dir)))
+    pkg = package_dir or PACKAGE_DIR
+    sig = statmemo.signature(nb, pkg)          # kept while the notebook and the package are unchanged
+
+    def compute() -> tuple[str, ...]:
+        direct = notebook_imports(nb) if nb.is_file() else set()
+        return tuple(sorted({"__init__"} | module_closure(direct, package_dir)))
+    return statmemo.memo("step_modules", sig, compute)
 
 
 def note_modules(package_dir: Path | None = None) -> tuple[str, ...]:
     """The library modules of the note assembly: the closure of `isnote.note`."""
-    return tuple(sorted({"__init__"} | module_closure({"note"}, package_dir)))
+    sig = statmemo.signature(package_dir or PACKAGE_DIR)
+    return statmemo.memo("note_modules", sig,
+                         lambda: tuple(sorted({"__init__"} | module_closure({"note"}, package_dir))))
 
 
 # ---------------------------------------------------------------- hashing
@@ -247,6 +256,12 @@ def _leaf_paths(node) -> list[str]:
 def code_hash(modules: tuple[str, ...] = (), package_dir: Path | None = None) -> str:
     """Hash of the library code a step runs: the given modules and the package's data folders."""
     package_dir = package_dir or PACKAGE_DIR
+    sig = statmemo.signature(package_dir)
+    return statmemo.memo("code_hash", None if sig is None else (tuple(sorted(set(modules))), sig),
+                         lambda: _code_hash(modules, package_dir))
+
+
+def _code_hash(modules: tuple[str, ...], package_dir: Path) -> str:
     h = hashlib.sha256()
     for name in sorted(set(modules) | set(DATA_DIRS)):
         path = package_dir / name if (package_dir / name).is_dir() else package_dir / f"{name}.py"
@@ -257,6 +272,38 @@ def code_hash(modules: tuple[str, ...] = (), package_dir: Path | None = None) ->
 
 def step_key(step: Step, params: Params, upstream: dict[str, str], code, notebooks_dir: Path | None = None) -> str:
     notebooks_dir = notebooks_dir or NOTEBOOKS_DIR
+    if code is not code_hash:                  # another code digest (tests): nothing kept
+        return _step_key(step, params, upstream, code, notebooks_dir)
+    return statmemo.memo("step_key", _step_key_sig(step, params, upstream, notebooks_dir),
+                         lambda: _step_key(step, params, upstream, code, notebooks_dir))
+
+
+def _step_key_sig(step: Step, params: Params, upstream: dict[str, str], notebooks_dir: Path) -> tuple | None:
+    """What `_step_key` reads, by name and stat (None when a file changed within the last second):
+    the same key while this is the same."""
+    files: list = [params.source, notebooks_dir / step.notebook, PACKAGE_DIR]
+    named: list = [step, str(notebooks_dir), str(getattr(params, "register_source", None)),
+                   str(params.get("current_wave")), tuple(upstream.get(up, "") for up in step.after)]
+    try:
+        register = params.path("review_register") if isinstance(params.get("review_register"), str) else None
+    except (KeyError, TypeError, ValueError):
+        return None
+    for keys in step.params_keys:
+        if keys == ("review_register@previous",) and register is None:
+            return None
+        found = [register] if keys == ("review_register@previous",) else param_files(params, keys)
+        named.append(tuple(str(p) for p in found))
+        for p in found:
+            if p == register:   # the run's fresh copy (never quiet for a second): by its bytes
+                named.append(hashlib.sha256(p.read_bytes()).hexdigest() if p.is_file() else None)
+            else:
+                files.append(p)
+    files += [resolve(extra) for extra in step.extra]
+    sig = statmemo.signature(*files)
+    return None if sig is None else (tuple(named), sig)
+
+
+def _step_key(step: Step, params: Params, upstream: dict[str, str], code, notebooks_dir: Path) -> str:
     h = hashlib.sha256()
     h.update(params.source.read_bytes())
     h.update(code(step_modules(step, notebooks_dir)).encode())
@@ -339,6 +386,11 @@ def plan(params: Params, layout, *, force: bool = False, pdf: bool = True, steps
          notebooks_dir: Path | None = None) -> tuple[dict, dict, list[str], str]:
     """Decide what must run: returns (keys, state, names of the steps to run [+ "assemble"],
     assemble key). `steps`, `code`, `notebooks_dir`: default STEPS, code_hash, NOTEBOOKS_DIR."""
+    with statmemo.session():      # the package's files are looked at once for the whole plan
+        return _plan(params, layout, force=force, pdf=pdf, steps=steps, code=code, notebooks_dir=notebooks_dir)
+
+
+def _plan(params: Params, layout, *, force: bool, pdf: bool, steps, code, notebooks_dir) -> tuple[dict, dict, list[str], str]:
     steps = STEPS if steps is None else steps
     code = code or code_hash
     load_import_cache(layout)

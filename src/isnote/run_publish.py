@@ -94,6 +94,11 @@ def remove_abandoned_stages(build_root: Path, final: Path | None = None) -> None
     back when the output folder is missing (killed between the two renames), removed otherwise."""
     import fcntl
     import re
+    # old outputs swapped out by a publish with `defer_removal`: garbage from the start, nobody reads
+    # them; this process's own are being removed by its thread
+    for trash in build_root.glob("trash-*"):
+        if not trash.name.startswith(f"trash-{os.getpid()}-"):
+            shutil.rmtree(trash, ignore_errors=True)
     pids = {m.group(1) for d in build_root.iterdir()
             if (m := re.fullmatch(r"(?:stage|previous)-(\d+)(?:\.register\.csv|\.lock)?", d.name))}
     for pid in sorted(pids):
@@ -114,17 +119,32 @@ def remove_abandoned_stages(build_root: Path, final: Path | None = None) -> None
             continue                                            # a run in progress
 
 
-def publish(stage: Path, final: Path, build_root: Path) -> None:
+def publish(stage: Path, final: Path, build_root: Path, defer_removal: bool = False) -> None:
     """Replace `final` by `stage` so that readers see the old or the new outputs, never a mix.
 
     `final` (e.g. outputs/) is swapped with the staged folder by two renames; the old outputs are
     moved aside first and removed afterwards. Between the two renames `final` does not exist for a
     few microseconds: a reader sees "no outputs", never a mixture.
+    `defer_removal` (the preview, a long-lived process): after the atomic swap the old outputs are
+    renamed `trash-<pid>-<n>` and removed by a background thread, not on the way to the page; what
+    a killed process left is removed by the next run (`remove_abandoned_stages`).
     """
     final.parent.mkdir(parents=True, exist_ok=True)
     if final.exists() and exchange(stage, final):
         # one atomic swap: `stage` now holds the old outputs; if the run is killed here, the next
         # run removes them as the leftover of a dead run
+        if defer_removal:
+            import threading
+            import time
+            trash = build_root / f"trash-{os.getpid()}-{time.monotonic_ns()}"
+            try:
+                os.replace(stage, trash)
+            except OSError:     # never removed in the background under the name of the next stage
+                shutil.rmtree(stage, ignore_errors=True)
+                return
+            threading.Thread(target=shutil.rmtree, args=(trash,), kwargs={"ignore_errors": True},
+                             daemon=True).start()
+            return
         shutil.rmtree(stage, ignore_errors=True)
         return
     old = build_root / f"previous-{os.getpid()}"

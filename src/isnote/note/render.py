@@ -503,7 +503,26 @@ def _single_parse_exporter():
     except ImportError:  # pragma: no cover - another nbconvert: keep its own pass
         return HTMLExporter
 
+    from jinja2 import pass_context
+
     class NoteExporter(HTMLExporter):
+        _markdown: dict = {}     # Markdown cell source (and settings) -> HTML, for this process
+
+        @pass_context
+        def markdown2html(self, context, source):
+            """HTMLExporter's, kept by source: the preview's rebuilds convert the same cells again."""
+            if context.get("cell", {}).get("attachments"):
+                return super().markdown2html(context, source)
+            key = (source, str(context.get("resources", {}).get("metadata", {}).get("path", "")),
+                   self.embed_images, self.anchor_link_text, self.exclude_anchor_links,
+                   repr(sorted(self.lexer_options.items())))
+            html = self._markdown.get(key)
+            if html is None:
+                if len(self._markdown) >= 2048:
+                    self._markdown.clear()
+                html = self._markdown[key] = super().markdown2html(context, source)
+            return html
+
         def from_notebook_node(self, nb, resources=None, **kw):
             langinfo = nb.metadata.get("language_info", {})
             lexer = langinfo.get("pygments_lexer", langinfo.get("name", None))
