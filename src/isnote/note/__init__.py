@@ -37,7 +37,6 @@ from .render import (ANNEX_COLUMNS, CONTENT_DIR, DEFAULT_TITLE, DROP_TAGS, FICHE
                      assemble, export_note_html, fiche_html, fiches_block, filter_notebook, run_label,
                      static_cells, title_info)
 
-_WARMED: list = []          # warm_up() done in this process
 
 
 
@@ -128,10 +127,10 @@ def keep_compiled_templates(root: Path) -> None:
 
 def warm_up(pdf: bool = False) -> None:
     """Do once, ahead (while the notebooks run), what the first assembly of a process pays for:
-    compile the note template; with `pdf`, start the processes that lay out the PDF's parts."""
+    create the note's exporter (its template is compiled at the first export, once the on-disk
+    cache of compiled templates is attached); with `pdf`, start the processes that lay out the
+    PDF's parts."""
     _note_exporter()
     if pdf:
         from .. import pdfparts
         pdfparts.start_pool()
-    if _WARMED:                     # done already in this process
-        return
