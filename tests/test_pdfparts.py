@@ -411,3 +411,23 @@ def test_workers_are_forked_from_a_warm_server():
     assert context.get_start_method() == "forkserver"
     from multiprocessing import forkserver
     assert forkserver._forkserver._preload_modules == ["isnote.pdfworker"]
+
+
+def test_head_style_sheets_parsed_once_per_process_and_applied():
+    """The head's style sheets are given to WeasyPrint parsed, and kept for the next part; a document
+    with a style sheet elsewhere is laid out as it is."""
+    head = ('<html><head><style>p { font-size: 40pt; } @page { size: A6; }</style>'
+            '<style>p { break-after: page; }</style></head><body>')
+    doc = head + "<p>un</p><p>deux</p><p>trois</p></body></html>"
+    html, sheets = pdfparts._parsed_sheets(doc, ".", None)
+    assert "<style" not in html and len(sheets) == 2
+    again, sheets2 = pdfparts._parsed_sheets(head + "<p>autre</p></body></html>", ".", None)
+    assert [id(s) for s in sheets2] == [id(s) for s in sheets]
+    inline = head.replace("</body>", "") + "<style>p { color: red; }</style><p>x</p></body></html>"
+    assert pdfparts._parsed_sheets(inline, ".", None) == (inline, [])
+    # the sheets apply: one paragraph per A6 page (break-after), as with the sheets left in the page
+    from pypdf import PdfReader
+    result = pdfparts.render_part(doc, ".")
+    assert result["pages"] == 3
+    box = PdfReader(io.BytesIO(result["pdf"])).pages[0].mediabox
+    assert round(float(box.width)) == 298            # A6: 105 mm
