@@ -195,8 +195,11 @@ def check_table4(t4: pd.DataFrame, params: Params) -> list[str]:
         is_axe, is_os = part["level"].eq("axe"), part["level"].eq("os")
         out += _sum_rows(part.loc[is_axe], total, cols, f"Tableau 4, {p}, axes")
         axe_rows = part.loc[is_axe]
+        first_row = {}                                 # each axis's first row, found once
+        for i, axe in enumerate(axe_rows["axe"].tolist()):
+            first_row.setdefault(axe, i)
         for axe, os_rows in part.loc[is_os].groupby("axe", sort=False):
-            row = axe_rows.loc[axe_rows["axe"].eq(axe)].iloc[0]
+            row = axe_rows.iloc[first_row[axe]] if axe in first_row else axe_rows.loc[axe_rows["axe"].eq(axe)].iloc[0]
             out += _sum_rows(os_rows, row, cols, f"Tableau 4, {p}, OS de l'axe {axe}")
         for c in ("participants", "n_ops", "ue_meur", "ct_meur"):
             over = part[c] > part[f"pon_{c}"] + _tol(c)
