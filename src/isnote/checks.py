@@ -158,16 +158,20 @@ def check_table3(t3: pd.DataFrame, params: Params) -> list[str]:
     if len(total) != 1:
         return ["Tableau 3 : une et une seule ligne Total attendue"]
     total = total.iloc[0]
+    # the row selections do not depend on the period: made once (a few rows each)
+    axes = t3.loc[t3["level"].eq("axe")]
+    axe_rows = list(axes.set_index("axe").iterrows())
+    is_os = t3["level"].eq("os")
+    os_rows_of = [t3.loc[is_os & t3["axe"].eq(axe)] for axe, _ in axe_rows]
     for p in periods:
         cols = [f"n_ops_{p}", f"ct_meur_{p}"]
-        out += _sum_rows(t3.loc[t3["level"].eq("axe")], total, cols, f"Tableau 3, {p}, axes")
-        for axe, row in t3.loc[t3["level"].eq("axe")].set_index("axe").iterrows():
-            os_rows = t3.loc[t3["level"].eq("os") & t3["axe"].eq(axe)]
+        out += _sum_rows(axes, total, cols, f"Tableau 3, {p}, axes")
+        for (axe, row), os_rows in zip(axe_rows, os_rows_of):
             out += _sum_rows(os_rows, row, cols, f"Tableau 3, {p}, axe {axe}")
         for share, base in ((f"share_n_{p}", f"n_ops_{p}"), (f"share_ct_{p}", f"ct_meur_{p}")):
             if total[base] > 0:
                 out += _cmp(f"Tableau 3, {p}, somme des parts des axes « {share} »",
-                            t3.loc[t3["level"].eq("axe"), share].sum(), 1.0, 1e-9)
+                            axes[share].sum(), 1.0, 1e-9)
     if set(cumulative_waves(params)) == set(table_waves(params)):
         for kind in ("n_ops", "ct_meur"):
             waves_sum = sum(t3[f"{kind}_{w}"] for w in table_waves(params))
@@ -191,8 +195,11 @@ def check_table4(t4: pd.DataFrame, params: Params) -> list[str]:
         is_axe, is_os = part["level"].eq("axe"), part["level"].eq("os")
         out += _sum_rows(part.loc[is_axe], total, cols, f"Tableau 4, {p}, axes")
         axe_rows = part.loc[is_axe]
+        first_row = {}                                 # each axis's first row, found once
+        for i, axe in enumerate(axe_rows["axe"].tolist()):
+            first_row.setdefault(axe, i)
         for axe, os_rows in part.loc[is_os].groupby("axe", sort=False):
-            row = axe_rows.loc[axe_rows["axe"].eq(axe)].iloc[0]
+            row = axe_rows.iloc[first_row[axe]] if axe in first_row else axe_rows.loc[axe_rows["axe"].eq(axe)].iloc[0]
             out += _sum_rows(os_rows, row, cols, f"Tableau 4, {p}, OS de l'axe {axe}")
         for c in ("participants", "n_ops", "ue_meur", "ct_meur"):
             over = part[c] > part[f"pon_{c}"] + _tol(c)
@@ -293,11 +300,19 @@ def check_survey_themes(st: pd.DataFrame, with_observations: int) -> list[str]:
 def check_t3_t4(t3: pd.DataFrame, t4: pd.DataFrame, params: Params) -> list[str]:
     """Tableau 3 and Tableau 4 agree on operations and total cost per wave, axis and OS."""
     out: list[str] = []
+    # Tableau 3's rows by level and label, made once: plain lookups instead of a selection per row
+    t3_rows = {level: t3.loc[t3["level"].eq(level)].set_index("label") for level in ("total", "axe", "os")}
     for w in table_waves(params):
         part = t4.loc[t4["periode"].eq(w)]
         for level in ("total", "axe", "os"):
-            a = t3.loc[t3["level"].eq(level)].set_index("label")
+            a = t3_rows[level]
             b = part.loc[part["level"].eq(level)].set_index("label")
+            if a.index.is_unique and b.index.is_unique:
+                a_n, a_c = a[f"n_ops_{w}"].to_dict(), a[f"ct_meur_{w}"].to_dict()
+                for lab, n4, c4 in zip(b.index, b["n_ops"].tolist(), b["ct_meur"].tolist()):
+                    out += _cmp(f"Tableau 3 vs 4, {w}, {lab}, opérations", a_n.get(lab, 0), n4)
+                    out += _cmp(f"Tableau 3 vs 4, {w}, {lab}, CT (M€)", a_c.get(lab, 0.0), c4, TOL_MEUR)
+                continue
             for lab in b.index:
                 ra = a.loc[lab] if lab in a.index else None
                 n3 = ra[f"n_ops_{w}"] if ra is not None else 0

@@ -155,11 +155,12 @@ def _keyed_sums(frame: pd.DataFrame, detail_os: bool = True) -> pd.DataFrame:
     """Sums indexed by row key: "total", "axe:<a>", "os:<code>"."""
     f = _sum_frame(frame, ["axe", "os"] if detail_os else ["axe"])      # built once for the three
     parts = [_total(f).set_axis(["total"])]
+    # row keys made in Python from the few group labels: prefixing an Arrow-string index costs more
     by_axe = _grouped(f, ["axe"])
-    parts.append(by_axe.set_axis("axe:" + by_axe.index.astype(str)))
+    parts.append(by_axe.set_axis(["axe:" + str(k) for k in by_axe.index.tolist()]))
     if detail_os:
         by_os = _grouped(f, ["os"])
-        parts.append(by_os.set_axis("os:" + by_os.index.astype(str)))
+        parts.append(by_os.set_axis(["os:" + str(k) for k in by_os.index.tolist()]))
     out = pd.concat(parts)
     return out
 
@@ -724,21 +725,24 @@ def key_figures_retained(retained: pd.DataFrame, params: Params, programme: str,
     block: dict = {}
     for name, waves in periods.items():
         sub = frame.loc[frame["wave"].isin(waves)]
-        s = _keyed_sums(sub).reindex(
+        only_total = not detail or name == CUMULATIVE      # the axis and OS sums are not read then
+        s = _keyed_sums(sub, detail_os=not only_total).reindex(
             ["total"] + [f"axe:{a}" for a in programme_axes(params, programme)] + [f"os:{c}" for c in codes]
         ).fillna(0)
+        # plain rows (a dict per key) rather than a Series per `.loc`; `.loc` if keys repeat
+        rows = s.to_dict("index") if s.index.is_unique else s.loc
         if not detail:
-            block[name] = {"total": leaf(s.loc["total"], ["n_ops", "ue", "ct"])}
+            block[name] = {"total": leaf(rows["total"], ["n_ops", "ue", "ct"])}
             continue
         if name == CUMULATIVE:
-            block[name] = {"total": leaf(s.loc["total"], ["n_ops", "ct", "ue", "participants"])}
+            block[name] = {"total": leaf(rows["total"], ["n_ops", "ct", "ue", "participants"])}
             continue
-        node = {"total": leaf(s.loc["total"], full)}
+        node = {"total": leaf(rows["total"], full)}
         for a in programme_axes(params, programme):
-            node[f"axe{a}"] = leaf(s.loc[f"axe:{a}"], full)
+            node[f"axe{a}"] = leaf(rows[f"axe:{a}"], full)
         for c in codes:
             fields = ["n_ops", "ct", "ue", "participants"] if os_axis.get(c) in detail_axes else ["n_ops", "ct"]
-            node[c] = leaf(s.loc[f"os:{c}"], fields)
+            node[c] = leaf(rows[f"os:{c}"], fields)
         block[name] = node
     return {programme: block}
 
