@@ -35,6 +35,8 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from . import weasyload
+
 MAIN_OPEN = '<main class="isn-body">'
 _TAG = re.compile(r"<(/?)div\b|<h1\b")
 _TOC_LINK = re.compile(r'<a\b([^>]*?)\bhref="#([^"]+)"')
@@ -373,6 +375,7 @@ def _parsed_sheets(document_html: str, base_url: str, fetcher) -> tuple[str, lis
     """`document_html` without the `<style>` elements of its head, and those style sheets parsed (kept
     from one part to the next in this process); the document unchanged and no sheet when it has a
     style sheet elsewhere or of another kind (see `_OTHER_STYLE`)."""
+    weasyload.ensure()
     from weasyprint import CSS
 
     head_end = document_html.find("</head>")
@@ -394,6 +397,7 @@ def render_part(document_html: str, base_url: str) -> dict:
     """Lay out one standalone part; return its PDF and what the merge needs (page count, anchors,
     links to anchors of other parts, outline, tables wider than the text block). Coordinates are PDF
     points from the bottom-left corner; pages are 0-based within the part."""
+    weasyload.ensure()
     from weasyprint import HTML
     from weasyprint.urls import URLFetcher
 

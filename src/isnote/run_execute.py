@@ -152,8 +152,8 @@ def preload_assembly(pdf: bool = False) -> None:
     import importlib.util
     if importlib.util.find_spec("isnote.note") is None:  # pragma: no cover
         return
-    import weasyprint  # noqa: F401
-    from . import note
+    from . import note, weasyload
+    weasyload.ensure()
     if hasattr(note, "warm_up"):
         note.warm_up(pdf=pdf)
 
