@@ -249,10 +249,13 @@ def workbook_bytes(frames: list[tuple[str, pd.DataFrame]]) -> bytes:
     return _normalise_zip(buf.getvalue())
 
 
-def build_workbook(tables_dir: str | Path, out: str | Path | None = None, *, notice: str | None = None) -> Path:
+def build_workbook(tables_dir: str | Path, out: str | Path | None = None, *, notice: str | None = None,
+                   warnings: list | None = None) -> Path:
     """Gather every `<tables_dir>/*.csv` (sorted by name) into `tables.xlsx`, one sheet per table.
 
-    `notice` (e.g. the synthetic-data warning) becomes a first sheet "Lisez-moi".
+    `notice` (e.g. the synthetic-data warning) becomes a first sheet "Lisez-moi". When cells had
+    to be cleaned or cut, a line "AVERTISSEMENT : ..." is appended to `warnings`, or printed on
+    the standard error without it.
     """
     tables_dir = Path(tables_dir)
     csvs = sorted(p for p in tables_dir.glob("*.csv") if not p.name.startswith("."))
@@ -268,8 +271,12 @@ def build_workbook(tables_dir: str | Path, out: str | Path | None = None, *, not
     if lines:
         frames.insert(0, ("Lisez-moi", pd.DataFrame({"Avertissement": lines})))
         if any(counts.values()):
-            import sys
-            print("AVERTISSEMENT : " + " ".join(workbook_notice(counts)), file=sys.stderr)
+            line = "AVERTISSEMENT : " + " ".join(workbook_notice(counts))
+            if warnings is not None:
+                warnings.append(line)
+            else:
+                import sys
+                print(line, file=sys.stderr)
     target = Path(out) if out else tables_dir / WORKBOOK
     write_bytes(target, workbook_bytes(frames))
     return target

@@ -611,6 +611,8 @@ def _render_all(jobs: dict[str, tuple[str, str]], cache: _Cache, order: list[str
     if not todo:
         return
     pool = start_pool() if len(todo) > 1 else None
+    if pool is not None:   # the longest documents first: no long one left to lay out alone at the end
+        todo.sort(key=lambda k: -len(jobs[k][0]))
     if pool is None:
         for k in todo:
             cache.put(k, render_part(*jobs[k]))

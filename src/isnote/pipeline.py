@@ -30,8 +30,8 @@ from pathlib import Path
 
 from . import entrypoint
 from .config import NOTEBOOKS_DIR, load_params
-from .run_execute import (KernelPool, StepFailed, assemble, dataset_notice, preload_assembly,  # noqa: F401
-                          run_notebook, side_tasks, start_side_tasks)
+from .run_execute import (KernelPool, SideWork, StepFailed, assemble, dataset_notice,  # noqa: F401
+                          preload_assembly, run_notebook, side_tasks, start_side_tasks)
 from .run_plan import (STAGES, STEPS, Step, absent_programme_steps, code_hash, first_stage, lanes,  # noqa: F401
                        plan as _plan, save_import_cache, write_state)
 from .run_publish import (SNAPSHOT_ENV, cache_dir, drop_step_outputs, end_run, lock_stage, publish,  # noqa: F401
@@ -94,7 +94,7 @@ def run(params_path: str | None = None, *, force: bool = False, pdf: bool = True
     own_pool = pool is None
     if own_pool:
         pool = KernelPool([s for s in STEPS if s.name in todo], first=first_stage(todo, STAGES), stages=STAGES)
-    side_proc = closer = preload = None
+    side_work = closer = preload = None
     if "assemble" in todo:   # import the assembly's heavy libraries while the notebooks run
         preload = pool.submit(functools.partial(preload_assembly, pdf=pdf))
     try:
@@ -114,8 +114,8 @@ def run(params_path: str | None = None, *, force: bool = False, pdf: bool = True
             if notice:
                 write_text(layout.tables / "LISEZMOI.txt", notice + "\n")
             checks.write_summary(layout)              # checks passed, for the methodological annex
-        if ran and side:   # reviewer HTML and the workbook, in another process, beside the note
-            side_proc = start_side_tasks(staged_params, stage, ran, workbook=True, cache_dir=cache_dir(build_root, "side"))
+        if ran and side:   # reviewer HTML and the workbook, beside the note (started below)
+            side_work = SideWork(staged_params, ran, cache_dir=cache_dir(build_root, "side"))
         if own_pool:   # the kernels are no longer needed: shut them down in the background
             closer = threading.Thread(target=pool.close, daemon=True)
             closer.start()
@@ -135,33 +135,30 @@ def run(params_path: str | None = None, *, force: bool = False, pdf: bool = True
             if not pdf:   # an HTML-only build (the preview): the previous PDF would no longer match the note
                 layout.note_pdf.unlink(missing_ok=True)
             # the PDF's laid-out parts are kept beside the stages, for the next run
+            if side_work is not None:   # once the preloading thread is done (see SideWork)
+                side_work.start()
             _assemble(staged_params, layout, pdf=pdf, pdf_cache=cache_dir(build_root, "pdf"))
             state["assemble"] = assemble_key
             summary["assemble"] = "ran"
             _log(f"  note : {time.perf_counter() - t:.1f} s")
-        if side_proc is not None:
-            _, err = side_proc.communicate()
-            if side_proc.returncode != 0:
-                raise StepFailed(f"fichiers annexes (HTML des carnets, classeur) : {err.strip()[-2000:]}")
-            for line in err.splitlines():
-                if line.startswith("AVERTISSEMENT"):      # e.g. workbook cells cleaned or cut
-                    _log(f"  {line}")
-            side_proc = None
+        if side_work is not None:
+            for line in side_work.finish():       # e.g. workbook cells cleaned or cut
+                _log(f"  {line}")
+            side_work = None
         write_state(layout.state / "steps.json", state)
         save_import_cache(layout)
         # -- publish
         publish(stage, final, build_root, defer_removal=not own_pool)   # the preview: old outputs removed aside
         remove_abandoned_stages(build_root, final)   # again: what a killed run's last writes left
     except BaseException as exc:
+        if side_work is not None:      # it writes into the stage removed below
+            side_work.abandon()
         _keep_failed_notebook(exc, build_root)
         shutil.rmtree(stage, ignore_errors=True)
         raise
     finally:
         if closer is not None:
             closer.join()
-        if side_proc is not None and side_proc.poll() is None:
-            side_proc.kill()
-            side_proc.wait()
         if pool is not None and own_pool:
             pool.close()
         end_run(build_root, stage, stage_lock)
@@ -250,9 +247,11 @@ def main(argv: list[str] | None = None) -> int:
     sd.add_argument("notebooks", nargs="*")
     args = parser.parse_args(argv)
     if args.cmd == "side":
-        _, code = entrypoint.guarded(lambda: side_tasks(load_params(args.params, output_dir=args.output_dir),
-                                                        args.notebooks, args.workbook,
-                                                        Path(args.cache_dir) if args.cache_dir else None))
+        warnings, code = entrypoint.guarded(lambda: side_tasks(load_params(args.params, output_dir=args.output_dir),
+                                                               args.notebooks, args.workbook,
+                                                               Path(args.cache_dir) if args.cache_dir else None))
+        for line in warnings or []:
+            print(line, file=sys.stderr)
         return code or 0
     try:
         summary, code = entrypoint.guarded(run, args.params, force=args.force, pdf=not args.no_pdf,

@@ -8,9 +8,13 @@ Every notebook gets its parameters from papermill: `params_path`, `work_root` an
 
 from __future__ import annotations
 
+import json
 import os
+import signal
 import subprocess
 import sys
+import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -232,18 +236,123 @@ def os_error_text(evalue: str) -> str:
     return os_error_message(exc)
 
 
-def side_tasks(params: Params, notebooks: list[str], workbook: bool, cache_dir: Path | None = None) -> None:
+def side_tasks(params: Params, notebooks: list[str], workbook: bool, cache_dir: Path | None = None) -> list[str]:
     """Work that nothing else waits for: the reviewer HTML of the notebooks that ran and the XLSX
-    workbook. Run in a separate process (`python -m isnote.pipeline side`) beside the note, so that
-    it costs no time on the critical path. `cache_dir`: where the reviewer HTML keeps what it may
-    reuse from one run to the next (isnote.companion)."""
+    workbook; return the warnings worth showing ("AVERTISSEMENT : ..."). `make report` runs it in
+    a process forked beside the note's assembly (`SideWork`), the preview in a process of its own
+    started later (`start_side_tasks`). `cache_dir`: where the reviewer HTML keeps what it may reuse from one run
+    to the next (isnote.companion)."""
     layout = params.layout
+    warnings: list[str] = []
     if notebooks:
         from . import companion
         companion.build_all([layout.notebooks / name for name in notebooks], params, cache_dir)
     if workbook and any(layout.tables.glob("*.csv")):
         from . import export
-        export.build_workbook(layout.tables, notice=dataset_notice(params))
+        export.build_workbook(layout.tables, notice=dataset_notice(params), warnings=warnings)
+    return warnings
+
+
+class SideWork:
+    """`side_tasks` beside the note's assembly, in a process forked from this one once the
+    notebooks have run (`start`): the note's HTML is put together by one core, so the other is free
+    then, and the forked process has nbconvert and pandas already imported, which a new process
+    would import again (about 2 s of CPU). Where there is no fork, a thread does the work.
+
+    The forked process touches nothing of this one's kernels or threads: it writes its files
+    (atomically), sends its warnings or its error down a pipe and ends with `os._exit`, running no
+    clean-up of this process; it also ends if this process is killed."""
+
+    def __init__(self, params: Params, notebooks: list[str], cache_dir: Path | None = None):
+        self._args = (params, notebooks, True, cache_dir)
+        self._started = False
+        self._pid: int | None = None
+        self._pipe: int | None = None
+        self._thread: threading.Thread | None = None
+        self._result: dict = {}
+
+    def start(self) -> None:
+        if self._started:
+            return
+        self._started = True
+        if hasattr(os, "fork") and sys.platform.startswith("linux"):
+            read, write = os.pipe()
+            parent = os.getpid()
+            pid = os.fork()
+            if pid == 0:                                   # the forked process
+                code = 1
+                try:
+                    os.close(read)
+                    _end_with(parent)
+                    result = self._work()
+                    code = 0 if "error" not in result else 1
+                    with os.fdopen(write, "wb") as out:
+                        out.write(json.dumps(result).encode("utf-8"))
+                finally:
+                    os._exit(code)
+            os.close(write)
+            self._pid, self._pipe = pid, read
+        else:                                              # pragma: no cover - not Linux
+            self._thread = threading.Thread(target=lambda: self._result.update(self._work()),
+                                            name="isnote-side", daemon=True)
+            self._thread.start()
+
+    def _work(self) -> dict:
+        try:
+            return {"warnings": side_tasks(*self._args)}
+        except IsnoteError as exc:
+            return {"error": f"fichiers annexes (HTML des carnets, classeur) : {exc}"}
+        except OSError as exc:
+            from .outputs_guard import os_error_message
+            return {"error": f"fichiers annexes (HTML des carnets, classeur) : {os_error_message(exc)}"}
+        except BaseException as exc:                       # noqa: BLE001 - reported by finish()
+            return {"error": f"fichiers annexes (HTML des carnets, classeur) : {type(exc).__name__} : {exc}"}
+
+    def finish(self) -> list[str]:
+        """Wait for the work (started now if it was not); its warnings, or its error raised here."""
+        self.start()
+        if self._pid is not None:
+            with os.fdopen(self._pipe, "rb") as pipe:
+                data = pipe.read()
+            self._pipe = None
+            _, status = os.waitpid(self._pid, 0)
+            self._pid = None
+            try:
+                self._result = json.loads(data.decode("utf-8")) if data else {}
+            except ValueError:
+                self._result = {}
+            if not self._result:
+                self._result = {"error": "fichiers annexes (HTML des carnets, classeur) : le processus "
+                                         f"s'est arrêté sans résultat (état {status})"}
+        elif self._thread is not None:                     # pragma: no cover - not Linux
+            self._thread.join()
+        if "error" in self._result:
+            raise StepFailed(self._result["error"])
+        return list(self._result.get("warnings", []))
+
+    def abandon(self) -> None:
+        """A failed run: stop the work (it writes into the staging folder about to be removed)."""
+        if self._pid is not None:
+            try:
+                os.kill(self._pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+            os.waitpid(self._pid, 0)
+            self._pid = None
+        if self._pipe is not None:
+            os.close(self._pipe)
+            self._pipe = None
+        if self._thread is not None:                       # pragma: no cover - not Linux
+            self._thread.join()
+
+
+def _end_with(parent: int) -> None:
+    """In a forked process: end at once when `parent` is gone (a killed run)."""
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(0.2)
+        os._exit(1)
+    threading.Thread(target=watch, name="isnote-side-watch", daemon=True).start()
 
 
 def start_side_tasks(params: Params, out_root: Path, notebooks: list[str], workbook: bool,
