@@ -44,7 +44,10 @@ _TOC_LINK = re.compile(r'<a\b([^>]*?)\bhref="#([^"]+)"')
 # `note.render`, dropped from the margins of pages after the first block (their first page is not
 # the title page)
 FIRST_PAGE_CSS = "@page :first { @top-center { content: none; } }"
-TOC_NUMBERS_CSS = ("@media print { .isn-toc a::after { content: leader('.') attr(data-page); } "
+# spaced leader dots: WeasyPrint fills a leader by repeating its string, and a three-character one
+# is laid out in half the time of a single dot (the contents are laid out again whenever a page
+# number moves)
+TOC_NUMBERS_CSS = ("@media print { .isn-toc a::after { content: leader(' . ') attr(data-page); } "
                    ".isn-toc a[data-page='']::after { content: none; } }")
 
 
