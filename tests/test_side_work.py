@@ -58,3 +58,14 @@ def test_abandon_stops_the_forked_process(tmp_path):
     with pytest.raises(ProcessLookupError):
         os.kill(pid, 0)
     assert not (params.layout.tables / export.WORKBOOK).exists()
+
+
+def test_a_forked_process_that_dies_is_reported(tmp_path):
+    params = _params(tmp_path)
+    df = pd.DataFrame({"op_id": [str(i) for i in range(200_000)], "title": ["x" * 40] * 200_000})
+    export.write_table(df, params.layout.tables, "big")
+    work = SideWork(params, [])
+    work.start()
+    os.kill(work._pid, 9)                                   # killed from outside (out of memory...)
+    with pytest.raises(StepFailed, match="a été arrêté par le signal 9 sans rendre de résultat"):
+        work.finish()

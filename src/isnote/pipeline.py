@@ -134,9 +134,9 @@ def run(params_path: str | None = None, *, force: bool = False, pdf: bool = True
                     pass
             if not pdf:   # an HTML-only build (the preview): the previous PDF would no longer match the note
                 layout.note_pdf.unlink(missing_ok=True)
-            # the PDF's laid-out parts are kept beside the stages, for the next run
             if side_work is not None:   # once the preloading thread is done (see SideWork)
                 side_work.start()
+            # the PDF's laid-out parts are kept beside the stages, for the next run
             _assemble(staged_params, layout, pdf=pdf, pdf_cache=cache_dir(build_root, "pdf"))
             state["assemble"] = assemble_key
             summary["assemble"] = "ran"

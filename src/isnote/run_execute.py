@@ -240,8 +240,8 @@ def side_tasks(params: Params, notebooks: list[str], workbook: bool, cache_dir: 
     """Work that nothing else waits for: the reviewer HTML of the notebooks that ran and the XLSX
     workbook; return the warnings worth showing ("AVERTISSEMENT : ..."). `make report` runs it in
     a process forked beside the note's assembly (`SideWork`), the preview in a process of its own
-    started later (`start_side_tasks`). `cache_dir`: where the reviewer HTML keeps what it may reuse from one run
-    to the next (isnote.companion)."""
+    started later (`start_side_tasks`). `cache_dir`: where the reviewer HTML keeps what it may
+    reuse from one run to the next (isnote.companion)."""
     layout = params.layout
     warnings: list[str] = []
     if notebooks:
@@ -321,9 +321,11 @@ class SideWork:
                 self._result = json.loads(data.decode("utf-8")) if data else {}
             except ValueError:
                 self._result = {}
-            if not self._result:
-                self._result = {"error": "fichiers annexes (HTML des carnets, classeur) : le processus "
-                                         f"s'est arrêté sans résultat (état {status})"}
+            if not self._result:          # killed, or ended without a word
+                how = (f"a été arrêté par le signal {os.WTERMSIG(status)}" if os.WIFSIGNALED(status)
+                       else f"s'est terminé avec le code {os.waitstatus_to_exitcode(status)}")
+                self._result = {"error": "fichiers annexes (HTML des carnets, classeur) : le processus qui les "
+                                         f"écrit {how} sans rendre de résultat"}
         elif self._thread is not None:                     # pragma: no cover - not Linux
             self._thread.join()
         if "error" in self._result:
