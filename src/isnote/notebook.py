@@ -32,25 +32,13 @@ def exit_with_parent(interval: float = 0.2) -> None:
     next run is cleaning. Kernels run in their own session, so killing the run's process group
     does not reach them, and the kernel's own parent check waits for a reparenting to PID 1 that a
     container may never do."""
-    import threading
-    import time
+    from .parentwatch import end_with
 
     pid = os.environ.get(PARENT_ENV)
     if not pid or not pid.isdigit() or getattr(exit_with_parent, "_started", False):
         return
     exit_with_parent._started = True
-
-    def watch() -> None:
-        while True:
-            try:
-                os.kill(int(pid), 0)
-            except ProcessLookupError:
-                os._exit(1)
-            except PermissionError:  # pragma: no cover - a process of another user took the PID
-                os._exit(1)
-            time.sleep(interval)
-
-    threading.Thread(target=watch, name="isnote-parent-watch", daemon=True).start()
+    end_with(int(pid), interval=interval, code=1)
 
 
 def start(params_path: str | None, work_root: str | None = None, output_dir: str | None = None) -> Context:

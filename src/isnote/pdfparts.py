@@ -450,20 +450,8 @@ def _warm_worker() -> None:
 def _watch_parent(parent: int) -> None:
     """In a worker: end it when the process that started it is gone (killed, or ended without
     stopping its workers), so that no worker outlives a run."""
-    import threading
-    import time
-
-    def watch():
-        while True:
-            time.sleep(0.5)
-            try:
-                os.kill(parent, 0)
-            except ProcessLookupError:
-                os._exit(0)
-            except PermissionError:     # pragma: no cover - pid reused by another user's process
-                os._exit(0)
-
-    threading.Thread(target=watch, daemon=True, name="isnote-parent-watch").start()
+    from .parentwatch import end_with
+    end_with(parent, interval=0.5, code=0)
 
 
 def _context():

@@ -14,13 +14,13 @@ import signal
 import subprocess
 import sys
 import threading
-import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from .config import KERNEL_NAME, NOTEBOOKS_DIR, Params, work_root
 from .errors import IsnoteError
 from .labels import dataset_label
+from .parentwatch import end_with
 from .run_plan import STAGES, Step, lanes, notebook_imports
 
 
@@ -283,7 +283,7 @@ class SideWork:
                 code = 1
                 try:
                     os.close(read)
-                    _end_with(parent)
+                    end_with(parent)              # a killed run: end at once
                     result = self._work()
                     code = 0 if "error" not in result else 1
                     with os.fdopen(write, "wb") as out:
@@ -346,15 +346,6 @@ class SideWork:
             self._pipe = None
         if self._thread is not None:                       # pragma: no cover - not Linux
             self._thread.join()
-
-
-def _end_with(parent: int) -> None:
-    """In a forked process: end at once when `parent` is gone (a killed run)."""
-    def watch() -> None:
-        while os.getppid() == parent:
-            time.sleep(0.2)
-        os._exit(1)
-    threading.Thread(target=watch, name="isnote-side-watch", daemon=True).start()
 
 
 def start_side_tasks(params: Params, out_root: Path, notebooks: list[str], workbook: bool,
