@@ -248,6 +248,29 @@ def test_output_dir_foreign_folder_and_file_refused_isnote_folder_accepted(tmp_p
     assert check_output_dir(_params_with_output(tmp_path, ours)) == ours
 
 
+@pytest.mark.parametrize("name", ["bench.json", "screening_report"])
+def test_output_dir_holding_only_what_another_isnote_command_wrote_is_accepted(tmp_path, name):
+    """A fresh clone: `make bench` (or `make screening-report`) first, then `make report`."""
+    from isnote.outputs_guard import check_output_dir
+    out = tmp_path / "outputs"
+    out.mkdir()
+    (out / ".gitkeep").write_text("")
+    (out / name).mkdir() if "." not in name else (out / name).write_text("{}")
+    assert check_output_dir(_params_with_output(tmp_path, out)) == out
+
+
+def test_bench_refuses_a_foreign_output_folder_before_measuring(tmp_path, capsys):
+    """bench.json would make a foreign folder look like isnote's (and the next report replace it)."""
+    from isnote import bench
+    foreign = tmp_path / "mes documents"
+    foreign.mkdir()
+    (foreign / "rapport.docx").write_text("x")
+    params = _params_with_output(tmp_path, foreign)
+    assert bench.main(["--params", str(params.source), "--screening-n", "0"]) == 2
+    assert "ne contient pas de sorties d'isnote" in capsys.readouterr().err
+    assert sorted(p.name for p in foreign.iterdir()) == ["rapport.docx"]
+
+
 def test_output_dot_is_refused_before_anything_is_written(tmp_path):
     """`output_dir: "."` (the project) is refused with exit 2 and writes nothing (no staging folder)."""
     params = _params_with_output(tmp_path, ".")

@@ -283,10 +283,16 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--no-preview", action="store_true", help="skip the preview figures")
     ap.add_argument("--no-report", action="store_true", help="skip the report timings (cold, noop, register)")
     args = ap.parse_args(argv)
+    from . import entrypoint
+    from .outputs_guard import BENCH_FILE, check_output_dir
+    params, code = entrypoint.guarded(load_params, args.params)
+    if code is None:     # bench.json goes to the run's output folder: a dedicated one, checked first
+        out_dir, code = entrypoint.guarded(check_output_dir, params)
+    if code is not None:
+        return code
     res = run(args.params, args.screening_n, preview=not args.no_preview, report=not args.no_report)
-    out_dir = load_params(args.params).layout.root
     out_dir.mkdir(parents=True, exist_ok=True)
-    (out_dir / "bench.json").write_text(json.dumps(res, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    (out_dir / BENCH_FILE).write_text(json.dumps(res, indent=2, sort_keys=True) + "\n", encoding="utf-8")
     for k in TARGETS:
         if k in res["met"]:
             print(f"{k:22s} {res[k]!s:>8}  (cible <= {TARGETS[k]})  {'ok' if res['met'][k] else 'NON ATTEINT'}")

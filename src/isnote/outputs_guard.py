@@ -18,9 +18,13 @@ from typing import Mapping
 from .config import NOTEBOOKS_DIR, PROJECT_ROOT, resolve
 from .errors import InputError, IsnoteError
 
+# what the other commands write into the output folder (`make bench`, `make screening-report`):
+# a fresh clone's outputs/ may hold one of them alone before the first report
+BENCH_FILE = "bench.json"
+SCREENING_REPORT_DIR = "screening_report"
 # names a folder written by isnote holds (one is enough to recognise it)
 OUTPUT_NAMES = frozenset({".state", "clean", "notebooks", "tables", "figures", "note.html",
-                          "key_figures.json", "provenance.json"})
+                          "key_figures.json", "provenance.json", BENCH_FILE, SCREENING_REPORT_DIR})
 EXPECTED = "un dossier dédié aux sorties du calcul (par exemple outputs ou outputs-<nom>)"
 
 
