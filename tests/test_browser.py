@@ -167,7 +167,7 @@ def report_out(built_report) -> Path:
     return built_report.root
 
 
-def test_report_note_in_browser(report_out):
-    with browser() as b:
-        report = check_note(b, report_out / "note.html", report_out / "screenshots" / "note.png", full_page=False)
+def test_report_note_in_browser(report_out, tmp_path):
+    with browser() as b:   # the screenshot goes to the test's folder, not into the user's outputs
+        report = check_note(b, report_out / "note.html", tmp_path / "note.png", full_page=False)
         assert report["rows"] >= 1
