@@ -24,6 +24,11 @@ from .parentwatch import end_with
 from .run_plan import STAGES, Step, lanes, notebook_imports
 
 
+# the client class of the kernels' managers, by name: jupyter_client imports it when the first
+# client is made (not with the pipeline, whose run with nothing to redo never starts a kernel)
+CLIENT_CLASS = "isnote.kernelclient.ReadyClient"
+
+
 class StepFailed(IsnoteError):
     def __init__(self, message: str, notebook: Path | None = None):
         super().__init__(message)
@@ -70,7 +75,8 @@ class KernelPool:
         self._futures = {}
         leaders = []
         for group in groups:
-            km = KernelManager(kernel_name=KERNEL_NAME)
+            # its clients are ready once the kernel answered (see isnote.kernelclient)
+            km = KernelManager(kernel_name=KERNEL_NAME, client_class=CLIENT_CLASS)
             self._kms[group[0]] = km
             code = warm_up_code([by_name[n] for n in group])
             if set(group) & first:
@@ -215,6 +221,7 @@ def reset_namespace(km) -> None:
     kc = km.client()
     kc.start_channels()
     try:
+        kc.wait_for_ready(timeout=60)    # IOPub connected: the reply's end is not missed (a few ms)
         kc.execute_interactive("get_ipython().reset(new_session=False, aggressive=False)", timeout=60,
                                store_history=False, output_hook=lambda msg: None)
     finally:
