@@ -64,6 +64,15 @@ def test_state_transitions_and_long_poll():
     assert b"<h1 class=\"isn-title\">Note</h1>" in st.page()          # last good note kept
     st.done(None)                                                     # nothing rebuilt: same note
     assert st.snapshot()["state"] == "idle" and st.note_version == 1 and st.error == ""
+    # the writer's remarks on the note shown: replaced by a new assembly's, kept otherwise
+    assert st.snapshot()["notices"] == []
+    st.done(NOTE, ["paragraphe à relire (x.md, « Texte. ») : iej.retenues.nb : 5 → 4"])
+    assert st.snapshot()["notices"] == ["paragraphe à relire (x.md, « Texte. ») : iej.retenues.nb : 5 → 4"]
+    st.failed("ERREUR : registre illisible")
+    st.done(None)
+    assert len(st.snapshot()["notices"]) == 1
+    st.done(NOTE, [])
+    assert st.snapshot()["notices"] == []
     # a long poll answers as soon as the state changes
     v = st.snapshot()["version"]
     threading.Timer(0.2, lambda: st.building("note")).start()
@@ -223,11 +232,19 @@ def test_preview_follows_register_and_text_in_browser(tmp_path):
                 assert "isn-apercu" not in published and "__apercu" not in published
                 assert not (tmp_path / "outputs" / "note.pdf").exists()        # HTML only
 
+                assert page.is_hidden("#isn-apercu-remarques")          # the demo's text is approved as it is
+
                 # 1. one decision flipped: the page reloads by itself with one retained operation less
                 op = _set_decision(register, "retenue", "ecartee", wave=wave)
                 page.wait_for_function(f"document.querySelectorAll('{rows}').length === {n0 - 1}")
                 assert op not in page.text_content("#annexe-liste tbody")
                 assert f"{n0 - 1} opérations affichées" in page.text_content(".isn-count").replace("\u202f", " ")
+
+                # the demo's conclusions cite the retained counts: the page lists the paragraph to re-read
+                notes = "#isn-apercu-remarques"
+                page.wait_for_selector(notes, state="visible")
+                assert "paragraphe à relire" in page.text_content(notes)
+                assert "isn-apercu-remarques" not in (tmp_path / "outputs" / "note.html").read_text(encoding="utf-8")
 
                 # 2. one paragraph edited: the new sentence appears
                 md = tmp_path / "content" / "01_objectifs.md"
@@ -246,6 +263,7 @@ def test_preview_follows_register_and_text_in_browser(tmp_path):
                 page.wait_for_function(f"document.querySelectorAll('{rows}').length === {n0}")
                 page.wait_for_function("document.documentElement.getAttribute('data-apercu') === 'idle'")
                 assert page.is_hidden("#isn-apercu")
+                assert page.is_hidden("#isn-apercu-remarques")         # the approved figures are back
                 assert sentence in page.text_content("body")
                 assert "isn-apercu" not in (tmp_path / "outputs" / "note.html").read_text(encoding="utf-8")
             finally:

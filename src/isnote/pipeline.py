@@ -49,14 +49,18 @@ def plan(params, layout, *, force: bool = False, pdf: bool = True) -> tuple[dict
     return _plan(params, layout, force=force, pdf=pdf, steps=STEPS, code=code_hash, notebooks_dir=NOTEBOOKS_DIR)
 
 
-def _assemble(params, layout, *, pdf: bool, pdf_cache: Path | None = None) -> None:
-    for line in assemble(params, layout, pdf=pdf, pdf_cache=pdf_cache):
+def _assemble(params, layout, *, pdf: bool, pdf_cache: Path | None = None) -> list[str]:
+    """Build the note; log and return the warnings for the writer (see run_execute.assemble)."""
+    notices, layout_line = assemble(params, layout, pdf=pdf, pdf_cache=pdf_cache)
+    for line in [*notices, *([layout_line] if layout_line else [])]:
         _log(f"  {line}")
+    return notices
 
 
 def run(params_path: str | None = None, *, force: bool = False, pdf: bool = True,
         pool: "KernelPool | None" = None, progress=None, side: bool = True) -> dict:
-    """Run the chain; return a summary {step: 'ran'|'skipped'|'absent', ..., 'seconds': ...}.
+    """Run the chain; return a summary {step: 'ran'|'skipped'|'absent', ..., 'seconds': ...}, with
+    'notices' (the assembly's warnings for the writer) when the note was assembled.
 
     `pool`: kernels kept by the caller (the preview), used and left running; `progress(label)` is
     called when a stage or the assembly starts; `side=False` leaves the reviewer HTML and the
@@ -137,7 +141,8 @@ def run(params_path: str | None = None, *, force: bool = False, pdf: bool = True
             if side_work is not None:   # once the preloading thread is done (see SideWork)
                 side_work.start()
             # the PDF's laid-out parts are kept beside the stages, for the next run
-            _assemble(staged_params, layout, pdf=pdf, pdf_cache=cache_dir(build_root, "pdf"))
+            # what the writer should look at (paragraphs to re-read, jargon, wide tables): the preview shows it
+            summary["notices"] = _assemble(staged_params, layout, pdf=pdf, pdf_cache=cache_dir(build_root, "pdf"))
             state["assemble"] = assemble_key
             summary["assemble"] = "ran"
             _log(f"  note : {time.perf_counter() - t:.1f} s")

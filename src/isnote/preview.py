@@ -62,15 +62,38 @@ RELOAD_SCRIPT = """
  background:#1e3a8a;color:#fff;box-shadow:0 2px 6px rgba(0,0,0,.3);max-height:50vh;overflow:auto">
 <strong id="isn-apercu-titre"></strong><pre id="isn-apercu-detail"
  style="white-space:pre-wrap;margin:.3em 0 0;font:13px/1.4 monospace"></pre></div>
+<div id="isn-apercu-remarques" role="note" hidden
+ style="position:fixed;bottom:0;right:0;z-index:9998;max-width:min(44em,100vw);max-height:40vh;overflow:auto;
+ margin:0;padding:.4em .9em;font:13px/1.4 sans-serif;background:#fef3c7;color:#78350f;border:1px solid #d97706;
+ border-radius:6px 0 0 0;box-shadow:0 -1px 5px rgba(0,0,0,.2)"><details><summary id="isn-apercu-remarques-titre"
+ style="cursor:pointer;font-weight:bold"></summary><ul id="isn-apercu-remarques-liste" style="margin:.4em 0;padding-left:1.2em"></ul>
+<p style="margin:0">Un paragraphe « à relire » cite un chiffre qui a changé depuis son approbation. Une fois
+le texte relu, <code>make approve-text</code> enregistre les nouvelles valeurs. Ces remarques ne figurent pas
+dans la note.</p></details></div>
 <script id="isn-apercu-script">
 (function () {
   var loaded = %(version)d, seen = -1, box = document.getElementById("isn-apercu");
   var title = document.getElementById("isn-apercu-titre"), detail = document.getElementById("isn-apercu-detail");
+  var notes = document.getElementById("isn-apercu-remarques"), notesShown = null;
+  function showNotices(list) {
+    /* the writer's remarks on the last good note (paragraphs to re-read, technical terms, wide
+       tables): redrawn only when they change, so that an opened list stays open */
+    var key = JSON.stringify(list);
+    if (key === notesShown) { return; }
+    notesShown = key;
+    notes.hidden = !list.length;
+    document.getElementById("isn-apercu-remarques-titre").textContent = "À revoir avant publication : "
+      + list.length + (list.length > 1 ? " remarques" : " remarque");
+    var ul = document.getElementById("isn-apercu-remarques-liste");
+    while (ul.firstChild) { ul.removeChild(ul.firstChild); }
+    list.forEach(function (text) { var li = document.createElement("li"); li.textContent = text; ul.appendChild(li); });
+  }
   try {
     var y = sessionStorage.getItem("isn-apercu-y");
     if (y !== null) { sessionStorage.removeItem("isn-apercu-y"); window.scrollTo(0, +y); }
   } catch (e) {}
   function show(st) {
+    showNotices(st.notices || []);
     document.documentElement.setAttribute("data-apercu", st.state);
     document.documentElement.setAttribute("data-apercu-version", String(st.note_version));
     if (st.state === "building") {
@@ -205,12 +228,13 @@ class PreviewState:
         self.state = "building"
         self.step = STEP_LABELS["note"]
         self.error = ""
+        self.notices: list[str] = []   # the assembly's remarks for the writer on the last good note
         self.html = EMPTY_PAGE
         self.closed = False
 
     def snapshot(self) -> dict:
         return {"version": self.version, "note_version": self.note_version, "state": self.state,
-                "step": self.step, "error": self.error}
+                "step": self.step, "error": self.error, "notices": list(self.notices)}
 
     def _bump(self, **changes) -> None:
         with self._cond:
@@ -222,11 +246,15 @@ class PreviewState:
     def building(self, step: str) -> None:
         self._bump(state="building", step=step)
 
-    def done(self, html: str | None) -> None:
+    def done(self, html: str | None, notices: list[str] | None = None) -> None:
+        """A build succeeded: `html` is the new note (None: unchanged); `notices` the assembly's
+        remarks for the writer (None: those of the note shown stand)."""
         with self._cond:
             if html is not None:
                 self.html = html
                 self.note_version += 1
+            if notices is not None:
+                self.notices = list(notices)
         self._bump(state="idle", step="", error="")
 
     def failed(self, message: str) -> None:
@@ -456,7 +484,7 @@ class Preview:
         layout = self.params.layout          # loaded at the start of this build
         if summary.get("assemble") == "ran" or self.state.note_version == 0:
             html = layout.note_html.read_text(encoding="utf-8")
-        self.state.done(html)
+        self.state.done(html, summary.get("notices") if summary.get("assemble") == "ran" else None)
         self.builds += 1
         done = [k for k, v in summary.items() if v == "ran"]
         hits, misses = postcache.CACHE.hits - reused[0], postcache.CACHE.misses - reused[1]

@@ -377,12 +377,13 @@ def dataset_notice(params: Params) -> str | None:
             "opération réelle et ne doivent pas être cités.")
 
 
-def assemble(params: Params, layout, *, pdf: bool, pdf_cache: Path | None = None) -> list[str]:
+def assemble(params: Params, layout, *, pdf: bool, pdf_cache: Path | None = None) -> tuple[list[str], str | None]:
     """Build the note (HTML, and the PDF when `pdf`; its laid-out parts kept in `pdf_cache`); return
-    the warnings worth showing."""
+    the warnings worth showing the writer (paragraphs to re-read, technical terms, wide tables) and
+    the PDF's layout figures (None without PDF)."""
     import importlib.util
     if importlib.util.find_spec("isnote.note") is None:  # pragma: no cover - during development
-        return []
+        return [], None
     from . import note
     # the post-processed parts of the page are kept beside the PDF's (the same page as without)
     from .run_publish import cache_dir
@@ -391,7 +392,6 @@ def assemble(params: Params, layout, *, pdf: bool, pdf_cache: Path | None = None
     lines = [w for w in result.get("warnings", [])
              if w.startswith(("paragraphe à relire", "termes techniques", "tableau plus large"))]
     stats = result.get("pdf_stats")
-    if stats:
-        lines.append(f"PDF de {stats['pages']} pages : {stats['laid_out']} morceaux mis en page, "
-                     f"{stats['reused']} repris de l'exécution précédente")
-    return lines
+    layout_line = (f"PDF de {stats['pages']} pages : {stats['laid_out']} morceaux mis en page, "
+                   f"{stats['reused']} repris de l'exécution précédente") if stats else None
+    return lines, layout_line
