@@ -57,3 +57,16 @@ def test_ready_client_reports_a_dead_kernel(km):
             kc.wait_for_ready(timeout=5)
     finally:
         kc.stop_channels()
+
+
+def test_close_clients_stops_what_papermill_left_open(km):
+    """nbclient does not stop the channels of the client it made on a kernel it does not own."""
+    from isnote.kernelclient import close_clients
+
+    left = km.client()
+    left.start_channels()
+    left.wait_for_ready(timeout=30)
+    assert left.channels_running and left.hb_channel.is_alive()
+    assert close_clients(km) == 1
+    assert not left.channels_running and not left.hb_channel.is_alive()
+    assert close_clients(km) == 0

@@ -111,3 +111,38 @@ def fake_assemble(params, layout, pdf, pdf_cache=None) -> list[str]:
     """The note's assembly, not under test: a one-word note, no warning."""
     layout.note_html.write_text("note")
     return []
+
+
+def _kernel_side_resources() -> tuple[int, int]:
+    """(threads of the kernels' clients and event loops, sockets and event descriptors) of this process.
+    Pipes and files are left out: the test session's background jobs open and close them meanwhile."""
+    import os
+    import threading
+    threads = sum(1 for t in threading.enumerate()
+                  if type(t).__name__ in ("HBChannel", "_TaskRunner") or "runner" in t.name or t.name.startswith("isnote-lane"))
+    fds = 0
+    for fd in os.listdir("/proc/self/fd"):
+        try:
+            kind = os.readlink(f"/proc/self/fd/{fd}")
+        except OSError:
+            continue
+        fds += kind.startswith(("socket:", "anon_inode:"))
+    return threads, fds
+
+
+def test_kept_kernels_run_after_run_leave_no_thread_or_socket_behind(tiny):
+    """The preview keeps its kernels and rebuilds again and again: a rebuild must not leave the
+    clients papermill opened, their threads or their event loops behind (each one did: about 40
+    descriptors per rebuild, until the process could open no more)."""
+    tmp_path, params, src, reg = tiny
+    pool = pipeline.KernelPool(list(pipeline.STEPS), first={"ingest"}, stages=pipeline.STAGES)
+    try:
+        seen = []
+        for k in range(4):
+            src.write_text(f"v{k + 2}")                    # every step runs again
+            summary = pipeline.run(str(params), pdf=False, pool=pool, side=False)
+            assert summary["fse"] == summary["iej"] == "ran"
+            seen.append(_kernel_side_resources())
+        assert seen[-1] == seen[1], seen
+    finally:
+        pool.close()

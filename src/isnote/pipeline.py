@@ -25,7 +25,7 @@ import shutil
 import sys
 import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import wait
 from pathlib import Path
 
 from . import entrypoint
@@ -199,10 +199,11 @@ def _run_stages(todo, keys, state, summary, params, stage: Path, pool, progress)
                 run_notebook(step, params, stage, pool.get(step.name), NOTEBOOKS_DIR)
         if len(groups) == 1:
             run_lane(groups[0])
-        else:
-            with ThreadPoolExecutor(max_workers=len(groups)) as threads:
-                for f in [threads.submit(run_lane, lane) for lane in groups]:
-                    f.result()
+        else:   # in the pool's lane threads; every lane has ended before a failure is raised
+            futures = [pool.lanes.submit(run_lane, lane) for lane in groups]
+            wait(futures)
+            for f in futures:
+                f.result()
         for step in steps:
             state[step.name] = keys[step.name]
             summary[step.name] = "ran"

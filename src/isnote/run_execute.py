@@ -72,6 +72,12 @@ class KernelPool:
         self._host = {n: g[0] for g in groups for n in g}
         self._kms: dict[str, object] = {}
         self._pool = ThreadPoolExecutor(max_workers=max(2, len(first)))
+        # the threads that run the notebooks of a stage side by side (one per lane), kept with the
+        # kernels: jupyter_client's blocking calls keep an event loop (and, by thread name, a task
+        # runner thread) for each thread that makes them, never released; new threads for every
+        # rebuild of the preview would leave two threads and a dozen file descriptors behind each time
+        self.lanes = ThreadPoolExecutor(max_workers=max([2, *(len(lanes(names)) for names in stages or STAGES)]),
+                                        thread_name_prefix="isnote-lane")
         self._futures = {}
         leaders = []
         for group in groups:
@@ -144,6 +150,7 @@ class KernelPool:
                 pass
         for name in list(self._kms):
             self._shutdown(name)
+        self.lanes.shutdown(wait=True)
         self._pool.shutdown(wait=True)
 
 
@@ -197,14 +204,17 @@ def run_notebook(step: Step, params: Params, out_root: Path, km=None, notebooks_
     if km is not None:
         reset_namespace(km)
     try:
-        pm.execute_notebook(
-            str((notebooks_dir or NOTEBOOKS_DIR) / step.notebook), str(tmp),
-            parameters={"params_path": str(params.source), "work_root": str(work_root()),
-                        "output_dir": str(out_root)},
-            kernel_name=KERNEL_NAME, cwd=str(work_root()),
-            progress_bar=False, log_output=False, request_save_on_cell_execute=False,
-            **extra,
-        )
+        try:
+            pm.execute_notebook(
+                str((notebooks_dir or NOTEBOOKS_DIR) / step.notebook), str(tmp),
+                parameters={"params_path": str(params.source), "work_root": str(work_root()),
+                            "output_dir": str(out_root)},
+                kernel_name=KERNEL_NAME, cwd=str(work_root()),
+                progress_bar=False, log_output=False, request_save_on_cell_execute=False,
+                **extra,
+            )
+        finally:
+            _close_clients(km)
     except PapermillExecutionError as exc:
         if exc.ename in ("InputError", "ConsistencyError", "ReviewConflictError", "IsnoteError"):
             raise StepFailed(f"étape « {step.name} » : {exc.evalue}", tmp) from None
@@ -213,6 +223,14 @@ def run_notebook(step: Step, params: Params, out_root: Path, km=None, notebooks_
         raise StepFailed(f"étape « {step.name} » ({step.notebook}), cellule {exc.exec_count} : "
                          f"{exc.ename}: {exc.evalue}", tmp) from None
     os.replace(tmp, target)
+
+
+def _close_clients(km) -> None:
+    """The client papermill opened on a kernel of the pool: its channels closed (see
+    isnote.kernelclient.close_clients)."""
+    if km is not None:
+        from .kernelclient import close_clients
+        close_clients(km)
 
 
 def reset_namespace(km) -> None:
