@@ -39,9 +39,28 @@ def run_nbval(paths, sanitize: bool = True) -> subprocess.CompletedProcess:
 # session's demo report is built, the fixture notebooks from the session's start.
 
 def prepare_report(folder: Path) -> list[str]:
+    """The report's executed notebooks, replayed on a copy of its outputs: each notebook names the
+    staging folder its run wrote into (gone once published, and not the same for notebooks rerun
+    by a later incremental run), so the copies are pointed at the copied outputs, where the replay
+    writes instead of the project's."""
+    import shutil
+
     from isnote.config import DEFAULT_PARAMS, load_params
     report_out = load_params(DEFAULT_PARAMS).layout.root
-    return nbval_command(sorted((report_out / "notebooks").glob("[0-9][0-9]_*.ipynb")))
+    copy = folder / "outputs"
+    shutil.copytree(report_out, copy, ignore=shutil.ignore_patterns("*.pdf"))
+    notebooks = sorted((copy / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+    for nb_path in notebooks:
+        nb = json.loads(nb_path.read_text(encoding="utf-8"))
+        injected = [c for c in nb["cells"] if "injected-parameters" in c.get("metadata", {}).get("tags", [])]
+        assert len(injected) == 1, f"{nb_path.name} : cellule de paramètres injectés introuvable"
+        cell = injected[0]
+        lines = "".join(cell["source"]).splitlines(keepends=True)
+        assert sum(line.startswith("output_dir = ") for line in lines) == 1, nb_path.name
+        cell["source"] = [f"output_dir = {json.dumps(str(copy))}\n" if line.startswith("output_dir = ") else line
+                          for line in lines]
+        nb_path.write_text(json.dumps(nb, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+    return nbval_command(notebooks)
 
 
 def prepare_fixtures(folder: Path) -> list[str]:
