@@ -57,6 +57,12 @@ def test_unknown_figure_is_named(params):
         editorial.render("{{ fse.retenues.cout_total }}", "content/x.md", params, KF)
 
 
+def test_unknown_figure_gives_the_line_of_the_text(params):
+    text = "Premier paragraphe.\n\nDeuxième paragraphe, sans chiffre.\n\nLe coût : {{ fse.retenues.cout_total }}.\n"
+    with pytest.raises(narrative.NarrativeError, match=r"texte « content/x\.md », ligne 5 : chiffre inconnu"):
+        editorial.render(text, "content/x.md", params, KF)
+
+
 def test_any_key_figure_through_chiffres(params):
     text, paras = editorial.render("{{ chiffres.volumes.fse['2019'].ct }}", "content/x.md", params, KF)
     assert text.strip() == "1\u202f704,0\u00a0M€" or text.strip().endswith("M€")

@@ -278,16 +278,25 @@ def _tidy(text: str) -> str:
     return text.strip() + "\n"
 
 
+def _where(exc: BaseException, template: jinja2.Template) -> str:
+    """« , ligne N » of the text where rendering failed (Jinja puts the template's lines in the
+    traceback), or ""."""
+    import traceback
+    name = template.filename or "<template>"
+    lines = [fr.lineno for fr in traceback.extract_tb(exc.__traceback__) if fr.filename == name]
+    return f", ligne {lines[-1]}" if lines else ""
+
+
 def _render_template(template: jinja2.Template, label: str, context: Mapping[str, Any]) -> str:
     try:
         return _tidy(template.render(**_wrap_context(context)))
     except MissingKey as exc:
-        raise NarrativeError(f"texte « {label} » : clé manquante « {exc.path} » dans les {exc.origin}"
-                             " (le bloc ou la valeur n'a pas été produit par le calcul)") from None
+        raise NarrativeError(f"texte « {label} »{_where(exc, template)} : clé manquante « {exc.path} » dans les "
+                             f"{exc.origin} (le bloc ou la valeur n'a pas été produit par le calcul)") from None
     except NarrativeError as exc:
-        raise NarrativeError(f"texte « {label} » : {exc}") from None
+        raise NarrativeError(f"texte « {label} »{_where(exc, template)} : {exc}") from None
     except jinja2.UndefinedError as exc:
-        raise NarrativeError(f"texte « {label} » : variable inconnue ({exc.message})") from None
+        raise NarrativeError(f"texte « {label} »{_where(exc, template)} : variable inconnue ({exc.message})") from None
     except jinja2.TemplateSyntaxError as exc:
         raise NarrativeError(f"texte « {label} », ligne {exc.lineno} : syntaxe incorrecte ({exc.message})") from None
 
