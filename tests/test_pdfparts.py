@@ -413,6 +413,22 @@ def test_workers_are_forked_from_a_warm_server():
     assert forkserver._forkserver._preload_modules == ["isnote.pdfworker"]
 
 
+def test_quick_exit_leaves_no_temporary_folder_of_the_workers_server(tmp_path):
+    """A run ends with `entrypoint.exit_now` (no interpreter teardown): the folder multiprocessing
+    made for the workers' server (pymp-…) is removed all the same."""
+    import multiprocessing
+    import os
+    if "forkserver" not in multiprocessing.get_all_start_methods() or (os.cpu_count() or 1) < 2:   # pragma: no cover
+        pytest.skip("no worker pool here")
+    code = ("from isnote import entrypoint, pdfparts\n"
+            "assert pdfparts.start_pool() is not None\n"
+            "entrypoint.exit_now(0)\n")
+    proc = subprocess.run([sys.executable, "-c", code], env={**os.environ, "TMPDIR": str(tmp_path)},
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == []
+
+
 def test_head_style_sheets_parsed_once_per_process_and_applied():
     """The head's style sheets are given to WeasyPrint parsed, and kept for the next part; a document
     with a style sheet elsewhere is laid out as it is."""

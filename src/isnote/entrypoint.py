@@ -40,10 +40,14 @@ def guarded(fn, *args, os_suffix: str = "", **kwargs):
 def exit_now(code: int) -> None:
     """End the process once everything is written and closed: flush, then skip the interpreter's
     teardown (zmq contexts and kernel clients of a finished run take about half a second to be
-    garbage-collected). The PDF's worker processes, if any, are stopped first."""
+    garbage-collected). The PDF's worker processes, if any, are stopped first, and multiprocessing's
+    exit work is done (its temporary folder would be left behind otherwise)."""
     pdfparts = sys.modules.get("isnote.pdfparts")
     if pdfparts is not None:
         pdfparts.stop_pool()
+    mp_util = sys.modules.get("multiprocessing.util")
+    if mp_util is not None:     # what multiprocessing does at a normal exit: among others, remove the
+        mp_util._exit_function()    # temporary folder of the PDF workers' server (/tmp/pymp-…)
     sys.stdout.flush()
     sys.stderr.flush()
     os._exit(code)
