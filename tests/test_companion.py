@@ -55,9 +55,12 @@ _REF_TEMPLATES: list = []
 
 def _reference_templates() -> Path:
     """The review template as it was before isnote.companion: without the cell marks."""
+    import atexit
+    import shutil
     import tempfile
     if not _REF_TEMPLATES:
         root = Path(tempfile.mkdtemp(prefix="isnote-review-ref-"))
+        atexit.register(shutil.rmtree, root, True)          # nothing left in the temporary folder
         (root / "review").mkdir()
         src = companion.TEMPLATES_DIR / "review"
         (root / "review" / "conf.json").write_text((src / "conf.json").read_text(encoding="utf-8"), encoding="utf-8")
