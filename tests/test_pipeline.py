@@ -114,20 +114,20 @@ def fake_assemble(params, layout, pdf, pdf_cache=None) -> list[str]:
 
 
 def _kernel_side_resources() -> tuple[int, int]:
-    """(threads of the kernels' clients and event loops, sockets and event descriptors) of this process.
-    Pipes and files are left out: the test session's background jobs open and close them meanwhile."""
+    """(threads of the kernels' clients, event loops and lanes, sockets) of this process: a kernel
+    client holds zmq sockets and a heartbeat thread, an event loop a socket pair. Pipes, files and
+    epoll descriptors are left out: the test session's background jobs open and close them meanwhile."""
     import os
     import threading
     threads = sum(1 for t in threading.enumerate()
-                  if type(t).__name__ in ("HBChannel", "_TaskRunner") or "runner" in t.name or t.name.startswith("isnote-lane"))
-    fds = 0
+                  if type(t).__name__ in ("HBChannel", "_TaskRunner") or t.name.startswith("isnote-lane"))
+    sockets = 0
     for fd in os.listdir("/proc/self/fd"):
         try:
-            kind = os.readlink(f"/proc/self/fd/{fd}")
+            sockets += os.readlink(f"/proc/self/fd/{fd}").startswith("socket:")
         except OSError:
             continue
-        fds += kind.startswith(("socket:", "anon_inode:"))
-    return threads, fds
+    return threads, sockets
 
 
 def test_kept_kernels_run_after_run_leave_no_thread_or_socket_behind(tiny):
