@@ -102,8 +102,9 @@ def run_job(name: str, folder: Path) -> None:
                                          encoding="utf-8")
 
 
-RUNNER = "import sys, os; from pathlib import Path; import chains; chains.run_job(sys.argv[1], Path(sys.argv[2])); " \
-         "sys.stdout.flush(); sys.stderr.flush(); os._exit(0)"
+# the quick exit of the pipeline's command (its PDF workers stopped, multiprocessing's temporary folder removed)
+RUNNER = "import sys; from pathlib import Path; import chains; chains.run_job(sys.argv[1], Path(sys.argv[2])); " \
+         "from isnote import entrypoint; entrypoint.exit_now(0)"
 
 
 class Chains:

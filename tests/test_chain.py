@@ -145,6 +145,10 @@ def test_interrupted_runs_leave_previous_outputs(tmp_path, chain_beneficiaires):
     out = tmp_path / "out"
     before = _tree(out)
     env = {k: v for k, v in os.environ.items() if k != "ISNOTE_OUTPUT_DIR"}
+    # what a killed run cannot remove (its kernels' connection files, its PDF workers' server
+    # folder) stays in the test's folder, not in the machine's /tmp
+    env["TMPDIR"] = str(tmp_path / "tmp")
+    (tmp_path / "tmp").mkdir()
     for sig in (signal.SIGINT, signal.SIGKILL):
         # Ctrl-C as in a terminal, even when the tests run in the background of a shell (which
         # starts them with SIGINT ignored, and a child would inherit that)

@@ -673,6 +673,8 @@ def test_kill_between_the_two_renames_then_next_run(tiny):
     srcs[0].write_text("A2")
     env = {k: v for k, v in os.environ.items() if not k.startswith("ISNOTE_")}
     env["PYTHONPATH"] = os.pathsep.join([str(ROOT / "src"), str(ROOT / "tests"), env.get("PYTHONPATH", "")])
+    env["TMPDIR"] = str(tmp / "tmp")     # the killed run's kernels leave their connection files there
+    (tmp / "tmp").mkdir()
     code = KILLED_RUN.format(tests=str(ROOT / "tests"), nbdir=str(tmp / "notebooks"), params=str(params))
     proc = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True,
                           timeout=600)
