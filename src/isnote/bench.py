@@ -225,7 +225,7 @@ def _browser_page(url: str):
 def speed_probe(n: int = 2_000_000) -> float:
     """Seconds taken by a fixed piece of pure Python on one core (best of three): the machine's
     speed when a measure is taken. On a virtual machine it varies with the host's load (here from
-    about 0.11 s to 0.24 s); a figure is compared with another only at a similar probe."""
+    about 0.08 s to 0.24 s); a figure is compared with another only at a similar probe."""
     best = float("inf")
     for _ in range(3):
         t = time.perf_counter()
