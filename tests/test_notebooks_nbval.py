@@ -40,9 +40,8 @@ def run_nbval(paths, sanitize: bool = True) -> subprocess.CompletedProcess:
 
 def prepare_report(folder: Path) -> list[str]:
     """The report's executed notebooks, replayed on a copy of its outputs: each notebook names the
-    staging folder its run wrote into (gone once published, and not the same for notebooks rerun
-    by a later incremental run), so the copies are pointed at the copied outputs, where the replay
-    writes instead of the project's."""
+    output folder (or, run by an older version, the staging folder of its run), so the copies are
+    pointed at the copied outputs, where the replay writes instead of the project's."""
     import shutil
 
     from isnote.config import DEFAULT_PARAMS, load_params

@@ -81,6 +81,9 @@ def test_runs_skip_what_is_up_to_date_and_failures_keep_the_previous_outputs(tin
     assert [s1[k] for k in ("ingest", "screening", "fse", "iej", "assemble")] == ["ran"] * 5
     assert (tmp / "out" / "notebooks" / "a.ipynb").exists()
     assert (tmp / "out" / "note.html").read_text() == "note"
+    # the executed notebooks name the published folder, not the staging one (gone by now)
+    executed = (tmp / "out" / "notebooks" / "a.ipynb").read_text(encoding="utf-8")
+    assert f'output_dir = \\"{tmp / "out"}\\"' in executed and ".staging" not in executed
     s2 = pipeline.run(str(params), pdf=False)
     assert all(s2[k] == "skipped" for k in ("ingest", "screening", "fse", "iej", "assemble"))
 

@@ -108,7 +108,7 @@ def run(params_path: str | None = None, *, force: bool = False, pdf: bool = True
             stage.mkdir(parents=True)
         staged_params = staged(params, stage)
         layout = staged_params.layout.ensure()
-        _run_stages(todo, keys, state, summary, staged_params, stage, pool, progress)
+        _run_stages(todo, keys, state, summary, staged_params, stage, pool, progress, final)
 
         ran = [s.notebook for s in STEPS if summary.get(s.name) == "ran"]
         if ran:
@@ -172,8 +172,9 @@ def run(params_path: str | None = None, *, force: bool = False, pdf: bool = True
     return summary
 
 
-def _run_stages(todo, keys, state, summary, params, stage: Path, pool, progress) -> None:
-    """Run the stages in order, the steps of a stage side by side; record each step's key once it ran."""
+def _run_stages(todo, keys, state, summary, params, stage: Path, pool, progress, final: Path | None = None) -> None:
+    """Run the stages in order, the steps of a stage side by side; record each step's key once it
+    ran. `final`: the output folder the stage becomes (named in the executed notebooks)."""
     layout = params.layout
     state_file = layout.state / "steps.json"
     by_name = {s.name: s for s in STEPS}
@@ -196,7 +197,7 @@ def _run_stages(todo, keys, state, summary, params, stage: Path, pool, progress)
 
         def run_lane(lane: list[Step]) -> None:     # steps sharing a kernel, one after the other
             for step in lane:
-                run_notebook(step, params, stage, pool.get(step.name), NOTEBOOKS_DIR)
+                run_notebook(step, params, stage, pool.get(step.name), NOTEBOOKS_DIR, published_root=final)
         if len(groups) == 1:
             run_lane(groups[0])
         else:   # in the pool's lane threads; every lane has ended before a failure is raised

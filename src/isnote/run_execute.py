@@ -190,9 +190,12 @@ def _quiet_papermill() -> None:
         logger.addFilter(_InjectedParameters())
 
 
-def run_notebook(step: Step, params: Params, out_root: Path, km=None, notebooks_dir: Path | None = None) -> None:
+def run_notebook(step: Step, params: Params, out_root: Path, km=None, notebooks_dir: Path | None = None,
+                 published_root: Path | None = None) -> None:
     """Execute a step's notebook into `out_root/notebooks/` (written under a temporary name, renamed
-    when it succeeded); `out_root` is passed to the notebook as its `output_dir`."""
+    when it succeeded); `out_root` is passed to the notebook as its `output_dir`. `published_root`:
+    the folder `out_root` becomes once the run is published, named instead of it in the executed
+    notebook (see `_name_published_root`)."""
     import papermill as pm
     from papermill.exceptions import PapermillExecutionError
 
@@ -222,7 +225,22 @@ def run_notebook(step: Step, params: Params, out_root: Path, km=None, notebooks_
             raise StepFailed(f"étape « {step.name} » : {os_error_text(exc.evalue)}", tmp) from None
         raise StepFailed(f"étape « {step.name} » ({step.notebook}), cellule {exc.exec_count} : "
                          f"{exc.ename}: {exc.evalue}", tmp) from None
+    if published_root is not None:
+        _name_published_root(tmp, out_root, published_root)
     os.replace(tmp, target)
+
+
+def _name_published_root(notebook: Path, stage: Path, final: Path) -> None:
+    """The executed notebook names the folder its run publishes (its injected `output_dir`,
+    papermill's record of the parameters, any path under it) instead of the staging folder, which
+    is gone once the run is published: the reviewer reads where the files are, and the notebook
+    of two runs of the same data is the same."""
+    old, new = (json.dumps(str(p), ensure_ascii=False)[1:-1] for p in (stage, final))
+    if old == new:
+        return
+    text = notebook.read_text(encoding="utf-8")
+    if old in text:
+        notebook.write_text(text.replace(old, new), encoding="utf-8")
 
 
 def _close_clients(km) -> None:
