@@ -493,6 +493,7 @@ def tiny_patch(pipeline, nbdir, setattr_):
     setattr_(pipeline, "STEPS", tiny_steps())
     setattr_(pipeline, "STAGES", (("ingest",), ("screening",), ("fse", "iej")))
     setattr_(pipeline, "code_hash", lambda modules=(): "fixed")
+    from test_pipeline import fake_assemble
     setattr_(pipeline, "_assemble", fake_assemble)
 
 
@@ -722,9 +723,3 @@ def test_cli_refuses_an_unsafe_output_dir(tmp_path, capsys, monkeypatch):
     assert cli.main(["review-export", "--params", str(params.source)]) == 2
     err = capsys.readouterr().err
     assert err.startswith("ERREUR : ") and "output_dir « / »" in err and "racine" in err
-
-
-def fake_assemble(params, layout, pdf, pdf_cache=None) -> list[str]:
-    """The note's assembly, not under test: a one-word note, no warning."""
-    layout.note_html.write_text("note")
-    return []

@@ -120,8 +120,10 @@ def _kernel_side_resources() -> tuple[int, int]:
     """(threads of the kernels' clients, event loops and lanes, sockets) of this process: a kernel
     client holds zmq sockets and a heartbeat thread, an event loop a socket pair. Pipes, files and
     epoll descriptors are left out: the test session's background jobs open and close them meanwhile."""
+    import gc
     import os
     import threading
+    gc.collect()          # what earlier tests of the session dropped is released first
     threads = sum(1 for t in threading.enumerate()
                   if type(t).__name__ in ("HBChannel", "_TaskRunner") or t.name.startswith("isnote-lane"))
     sockets = 0
@@ -146,6 +148,7 @@ def test_kept_kernels_run_after_run_leave_no_thread_or_socket_behind(tiny):
             summary = pipeline.run(str(params), pdf=False, pool=pool, side=False)
             assert summary["fse"] == summary["iej"] == "ran"
             seen.append(_kernel_side_resources())
-        assert seen[-1] == seen[1], seen
+        # no growth from run to run (what another test of the session drops meanwhile may shrink it)
+        assert seen[-1][0] <= seen[1][0] and seen[-1][1] <= seen[1][1], seen
     finally:
         pool.close()

@@ -217,7 +217,9 @@ def run_notebook(step: Step, params: Params, out_root: Path, km=None, notebooks_
                 **extra,
             )
         finally:
-            _close_clients(km)
+            if km is not None:      # the client papermill opened on the pool's kernel (isnote.kernelclient)
+                from .kernelclient import close_clients
+                close_clients(km)
     except PapermillExecutionError as exc:
         if exc.ename in ("InputError", "ConsistencyError", "ReviewConflictError", "IsnoteError"):
             raise StepFailed(f"étape « {step.name} » : {exc.evalue}", tmp) from None
@@ -241,14 +243,6 @@ def _name_published_root(notebook: Path, stage: Path, final: Path) -> None:
     text = notebook.read_text(encoding="utf-8")
     if old in text:
         notebook.write_text(text.replace(old, new), encoding="utf-8")
-
-
-def _close_clients(km) -> None:
-    """The client papermill opened on a kernel of the pool: its channels closed (see
-    isnote.kernelclient.close_clients)."""
-    if km is not None:
-        from .kernelclient import close_clients
-        close_clients(km)
 
 
 def reset_namespace(km) -> None:
